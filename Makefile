@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Each installs what is
+# missing (Debian packages, the virtualenv, a local PostgreSQL + PostGIS cluster).
+SHELL := /bin/bash
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+export PEACEMAP_PG_PORT ?= 54329
+FLASK := .venv/bin/flask --app wsgi
+
+.PHONY: run test db db-stop venv lint format bench
+
+venv:
+	@scripts/venv.sh
+
+db:
+	@if [ -n "$$DATABASE_URL" ]; then echo "Using DATABASE_URL; no local cluster started."; \
+	else scripts/db.sh start; fi
+
+run: venv db
+	@$(FLASK) db upgrade
+	@$(FLASK) seeds demo
+	@echo "Peacemap on http://$(HOST):$(PORT)"
+	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs"
+	@echo "  OpenAPI:       http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  Sample query:  http://$(HOST):$(PORT)/api/v1/actors?country=CO&theme=gender&f=geojson"
+	@exec .venv/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
+
+test: venv db
+	@.venv/bin/pytest $(PYTEST_ARGS)
+
+db-stop:
+	@scripts/db.sh stop
+
+lint: venv
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: venv
+	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .

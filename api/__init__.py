@@ -1,0 +1,84 @@
+"""The Peacemap HTTP API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect
+from flask_compress import Compress
+
+from api import config as configuration
+from api import http
+from api.db import db
+from api.errors import PeacemapApi
+
+API_PREFIX = "/api/v1"
+
+
+class PeacemapFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Unhandled errors are logged once, with their error id, by api.errors."""
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` overriding it (tests)."""
+    settings = {**configuration.from_environment(), **(config or {})}
+    configuration.check_safe_for_production(settings)
+
+    app = PeacemapFlask(__name__, static_url_path="/static")
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="Peacemap API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        # Errors must reach our problem+json handler, in tests too.
+        PROPAGATE_EXCEPTIONS=False,
+        JSON_SORT_KEYS=False,
+        COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_MIN_SIZE=500,
+        COMPRESS_MIMETYPES=[
+            "application/json",
+            "application/geo+json",
+            "application/problem+json",
+            "text/html",
+            "text/css",
+            "application/javascript",
+        ],
+    )
+    app.json.sort_keys = False
+    logging.basicConfig()
+    logging.getLogger("peacemap").setLevel(app.config["LOG_LEVEL"])
+
+    Compress(app)  # registered first so that it runs after the ETag has been computed
+    db.init_app(app)
+    http.init_app(app)
+
+    api = PeacemapApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Find peacebuilders, contribute what you know, show what changes. "
+                "Errors are RFC 9457 problem details (application/problem+json).",
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Administrator token"}
+    )
+    from api.actors.routes import blp as actors_blp
+    from api.cli import register_commands
+    from api.themes.routes import blp as themes_blp
+
+    api.register_blueprint(actors_blp)
+    api.register_blueprint(themes_blp)
+    register_commands(app)
+
+    @app.get(API_PREFIX)
+    def api_root():
+        return redirect(f"{API_PREFIX}/docs")
+
+    return app

@@ -1,0 +1,279 @@
+"""Actor representations: what clients send, what they get back, how they query."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import validate as v
+
+from api.actors.models import ACTOR_KINDS, ACTOR_STATUSES
+from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, HttpUrl, LanguageTag, unique
+from geo.privacy import Precision
+
+PRECISIONS = [p.value for p in Precision]
+SORTS = ("name", "-name", "updated", "-updated", "distance", "relevance")
+
+
+class LinkSchema(ma.Schema):
+    label = ma.fields.String(required=True, validate=v.Length(1, 100))
+    url = HttpUrl(required=True)
+
+
+class ContactSchema(ma.Schema):
+    """Private contact details: shown only to people allowed to see them, never the public."""
+
+    email = ma.fields.Email(validate=v.Length(max=254))
+    phone = ma.fields.String(
+        validate=v.Regexp(r"^\+?[0-9 ()\-.]{5,30}$", error="is not a phone number.")
+    )
+    messaging = ma.fields.String(
+        validate=v.Length(max=200), metadata={"description": "e.g. Signal or WhatsApp handle"}
+    )
+    note = ma.fields.String(validate=v.Length(max=1000))
+
+
+def _founded_year(year: int) -> None:
+    if not 1800 <= year <= datetime.now(UTC).year:
+        raise ma.ValidationError(f"must be between 1800 and {datetime.now(UTC).year}.")
+
+
+class ActorWriteSchema(ma.Schema):
+    """Fields a client may write; the base of the create and patch schemas."""
+
+    kind = ma.fields.String(required=True, validate=v.OneOf(ACTOR_KINDS))
+    name = ma.fields.String(required=True, validate=v.Length(1, 200))
+    summary = ma.fields.String(
+        validate=v.Length(max=500), metadata={"description": "One or two sentences"}
+    )
+    description = ma.fields.String(validate=v.Length(max=20_000))
+    language = LanguageTag(
+        required=True,
+        metadata={"description": "BCP 47 tag of the language name/summary/description are in"},
+    )
+    website = HttpUrl(allow_none=True)
+    links = ma.fields.List(ma.fields.Nested(LinkSchema), validate=v.Length(max=20))
+    contact = ma.fields.Nested(ContactSchema, metadata={"description": "Private: never public"})
+    working_languages = ma.fields.List(LanguageTag(), validate=[v.Length(max=30), unique])
+    themes = ma.fields.List(
+        ma.fields.String(validate=v.Length(1, 64)),
+        validate=[v.Length(max=30), unique],
+        metadata={"description": "Keys from GET /api/v1/themes"},
+    )
+    location = GeoJSONGeometry(
+        allowed=("Point",),
+        required=True,
+        metadata={
+            "description": "Base location (exact). Stored restricted; see location_precision."
+        },
+    )
+    location_precision = ma.fields.String(
+        validate=v.OneOf(PRECISIONS),
+        metadata={
+            "description": "How precisely the public may see the base location: exact, or "
+            "generalised to a locality (~10 km cell), region (~100 km cell) or country."
+        },
+    )
+    country = CountryCode(
+        metadata={
+            "description": "Country of the base location; derived from the point when omitted"
+        }
+    )
+    countries = ma.fields.List(
+        CountryCode(),
+        validate=[v.Length(max=250), unique],
+        metadata={"description": "Areas of operation"},
+    )
+    area = GeoJSONGeometry(
+        allowed=("Polygon", "MultiPolygon"),
+        allow_none=True,
+        metadata={"description": "Area of operation as a (multi)polygon"},
+    )
+    founded_year = ma.fields.Integer(allow_none=True, validate=_founded_year)
+    status = ma.fields.String(validate=v.OneOf(ACTOR_STATUSES))
+    verified = ma.fields.Boolean()
+
+
+class ActorCreateSchema(ActorWriteSchema):
+    summary = ma.fields.String(validate=v.Length(max=500), load_default="")
+    description = ma.fields.String(validate=v.Length(max=20_000), load_default="")
+    links = ma.fields.List(
+        ma.fields.Nested(LinkSchema), validate=v.Length(max=20), load_default=list
+    )
+    contact = ma.fields.Nested(ContactSchema, load_default=dict)
+    working_languages = ma.fields.List(
+        LanguageTag(), validate=[v.Length(max=30), unique], load_default=list
+    )
+    themes = ma.fields.List(
+        ma.fields.String(validate=v.Length(1, 64)),
+        validate=[v.Length(max=30), unique],
+        load_default=list,
+    )
+    countries = ma.fields.List(
+        CountryCode(), validate=[v.Length(max=250), unique], load_default=list
+    )
+    # Safe by default: a location is generalised unless its owner chooses otherwise.
+    location_precision = ma.fields.String(
+        validate=v.OneOf(PRECISIONS), load_default=Precision.LOCALITY.value
+    )
+    status = ma.fields.String(validate=v.OneOf(ACTOR_STATUSES), load_default="draft")
+    verified = ma.fields.Boolean(load_default=False)
+
+
+class ActorPatchSchema(ActorWriteSchema):
+    """Partial update (use with ``partial=True``): send only the fields to change; null
+    clears an optional field."""
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send at least one field to change.", "_schema")
+
+
+class ActorSchema(ma.Schema):
+    """An actor as the API shows it. ``location`` is the public location."""
+
+    id = ma.fields.UUID()
+    kind = ma.fields.String()
+    name = ma.fields.String()
+    summary = ma.fields.String()
+    description = ma.fields.String()
+    language = ma.fields.String(metadata={"description": "BCP 47 tag of the texts"})
+    website = ma.fields.String(allow_none=True)
+    links = ma.fields.List(ma.fields.Nested(LinkSchema))
+    contact = ma.fields.Nested(
+        ContactSchema, metadata={"description": "Only for administrators and the actor's managers"}
+    )
+    working_languages = ma.fields.List(ma.fields.String())
+    themes = ma.fields.List(ma.fields.String())
+    location = GeoJSONGeometry(
+        allowed=("Point",),
+        attribute="public_location",
+        metadata={"description": "Public location, generalised according to location_precision"},
+    )
+    location_precision = ma.fields.String()
+    country = ma.fields.String()
+    countries = ma.fields.List(ma.fields.String())
+    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    founded_year = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    verified = ma.fields.Boolean()
+    distance_km = ma.fields.Float(
+        metadata={"description": "Distance from `near` (public location), when `near` is given"}
+    )
+    created_at = ma.fields.AwareDateTime(format="iso", default_timezone=UTC)
+    updated_at = ma.fields.AwareDateTime(format="iso", default_timezone=UTC)
+    version = ma.fields.Integer()
+
+
+PUBLIC_PROPERTIES = tuple(name for name in ActorSchema._declared_fields if name != "contact")
+
+
+class ActorListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ActorSchema))
+    count = ma.fields.Integer(metadata={"description": "Items in this page"})
+    total = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Items matching the query; null when over 10,000 (counting costs)"
+        },
+    )
+    limit = ma.fields.Integer()
+    offset = ma.fields.Integer()
+
+
+class ActorRepresentationArgsSchema(ma.Schema):
+    """How to represent actors: which properties, which format."""
+
+    fields = DelimitedList(
+        ma.fields.String(validate=v.OneOf((*PUBLIC_PROPERTIES, "contact"))),
+        metadata={"description": "Only these properties (id is always included)"},
+    )
+    f = ma.fields.String(
+        validate=v.OneOf(("json", "geojson")),
+        metadata={"description": "Output format; also chosen by Accept: application/geo+json"},
+    )
+
+
+class ActorQueryArgsSchema(ActorRepresentationArgsSchema):
+    q = ma.fields.String(
+        validate=v.Length(1, 200), metadata={"description": "Text search over name and summary"}
+    )
+    kind = DelimitedList(ma.fields.String(validate=v.OneOf(ACTOR_KINDS)))
+    theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
+    theme_match = ma.fields.String(
+        load_default="any",
+        validate=v.OneOf(("any", "all")),
+        metadata={"description": "any or all of `theme`"},
+    )
+    country = DelimitedList(
+        CountryCode(), metadata={"description": "Based in or operating in any of these countries"}
+    )
+    language = DelimitedList(
+        LanguageTag(), metadata={"description": "Works in any of these languages"}
+    )
+    status = DelimitedList(
+        ma.fields.String(validate=v.OneOf(ACTOR_STATUSES)),
+        metadata={"description": "Administrators only; others always see published actors"},
+    )
+    bbox = DelimitedList(
+        ma.fields.Float(allow_nan=False),
+        metadata={"description": "west,south,east,north (west > east crosses the antimeridian)"},
+    )
+    near = DelimitedList(ma.fields.Float(allow_nan=False), metadata={"description": "lon,lat"})
+    radius_km = ma.fields.Float(
+        validate=v.Range(min=0, max=20_040, min_inclusive=False),
+        metadata={"description": "With `near`: only actors within this distance (default 50)"},
+    )
+    intersects = GeoJSONGeometry(
+        allowed=("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+        metadata={
+            "description": "GeoJSON geometry (URL-encoded JSON) the location or area must touch"
+        },
+    )
+    updated_since = ma.fields.AwareDateTime(default_timezone=UTC)
+    sort = ma.fields.String(
+        validate=v.OneOf(SORTS),
+        metadata={"description": "Default: relevance with `q`, distance with `near`, else name"},
+    )
+    limit = ma.fields.Integer(
+        validate=v.Range(min=1), metadata={"description": "Page size (max 1000)"}
+    )
+    offset = ma.fields.Integer(load_default=0, validate=v.Range(min=0, max=1_000_000))
+
+    @ma.validates("bbox")
+    def check_bbox(self, bbox, **kwargs):
+        if len(bbox) != 4:
+            raise ma.ValidationError("must be four numbers: west,south,east,north.")
+        west, south, east, north = bbox
+        if not (-180 <= west <= 180 and -180 <= east <= 180):
+            raise ma.ValidationError("longitudes must be within -180..180.")
+        if not (-90 <= south <= 90 and -90 <= north <= 90):
+            raise ma.ValidationError("latitudes must be within -90..90.")
+        if south > north:
+            raise ma.ValidationError("south must not be greater than north.")
+
+    @ma.validates("near")
+    def check_near(self, near, **kwargs):
+        if len(near) != 2:
+            raise ma.ValidationError("must be two numbers: lon,lat.")
+        if not (-180 <= near[0] <= 180 and -90 <= near[1] <= 90):
+            raise ma.ValidationError(
+                "must be a longitude within -180..180 and a latitude within -90..90."
+            )
+
+    @ma.validates("limit")
+    def check_limit(self, limit, **kwargs):
+        maximum = current_app.config["PAGE_LIMIT_MAX"]
+        if limit > maximum:
+            raise ma.ValidationError(f"must be at most {maximum}.")
+
+    @ma.validates_schema
+    def check_combinations(self, data, **kwargs):
+        if "radius_km" in data and "near" not in data:
+            raise ma.ValidationError("needs `near`.", "radius_km")
+        if data.get("sort") == "distance" and "near" not in data:
+            raise ma.ValidationError("sorting by distance needs `near`.", "sort")
+        if data.get("sort") == "relevance" and "q" not in data:
+            raise ma.ValidationError("sorting by relevance needs `q`.", "sort")

@@ -1,0 +1,197 @@
+"""Actor profiles: create, read, change, archive and search. Plain functions over a
+session; they flush, the request commits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Point
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from api.actors.models import Actor
+from api.auth import Viewer
+from api.errors import NotFound, Unprocessable
+from api.themes.service import check_theme_keys
+from geo import filters
+from geo.countries import contains, country_at
+from geo.geojson import SRID
+from geo.privacy import public_point
+
+# Counting every match of a broad query costs a scan; past this many we say "more than".
+COUNT_LIMIT = 10_000
+DEFAULT_RADIUS_KM = 50.0
+
+
+@dataclass
+class Page:
+    items: list[tuple[Actor, float | None]]  # each actor with its distance in km from `near`
+    total: int | None  # None: more than COUNT_LIMIT
+
+
+def create_actor(session: Session, data: dict, *, actor_id: uuid.UUID | None = None) -> Actor:
+    data = dict(data)
+    check_theme_keys(session, data.get("themes", []))
+    actor = Actor(id=actor_id or uuid.uuid4())
+    point = data.pop("location")
+    _set_area(actor, data.pop("area", None))
+    for name, value in data.items():
+        if name not in ("country", "location_precision"):
+            setattr(actor, name, value)
+    _place(actor, point, data["location_precision"], data.get("country"))
+    session.add(actor)
+    session.flush()
+    return actor
+
+
+def get_actor(session: Session, actor_id: uuid.UUID, viewer: Viewer) -> Actor:
+    actor = session.get(Actor, actor_id)
+    if actor is None or not (viewer.sees_private or actor.status == "published"):
+        # Unpublished actors are indistinguishable from missing ones to the public.
+        raise NotFound(f"No actor with id {actor_id}.")
+    return actor
+
+
+def update_actor(session: Session, actor: Actor, changes: dict) -> Actor:
+    changes = dict(changes)
+    if "themes" in changes:
+        check_theme_keys(session, changes["themes"])
+    if "area" in changes:
+        _set_area(actor, changes.pop("area"))
+    placement = {
+        k: changes.pop(k) for k in ("location", "location_precision", "country") if k in changes
+    }
+    for name, value in changes.items():
+        setattr(actor, name, value)
+    if placement:
+        _place(
+            actor,
+            placement.get("location") or _exact_point(actor),
+            placement.get("location_precision", actor.location_precision),
+            # A new point without a country re-derives it; otherwise keep or take the new one.
+            placement.get("country", None if "location" in placement else actor.country),
+        )
+    actor.updated_at = datetime.now(UTC)
+    session.flush()
+    return actor
+
+
+def archive_actor(session: Session, actor: Actor) -> None:
+    actor.status = "archived"
+    actor.updated_at = datetime.now(UTC)
+    session.flush()
+
+
+def search_actors(session: Session, args: dict, viewer: Viewer, *, limit: int) -> Page:
+    conditions = list(_conditions(args, viewer))
+    stmt = select(Actor).where(*conditions)
+    distance = None
+    if "near" in args:
+        distance = filters.distance_m(Actor.public_location, *args["near"]) / 1000.0
+        stmt = stmt.add_columns(distance.label("distance_km"))
+    else:
+        stmt = stmt.add_columns(literal(None).label("distance_km"))
+    stmt = _ordered(stmt, args, distance).limit(limit).offset(args["offset"])
+    rows = [(actor, km) for actor, km in session.execute(stmt)]
+    return Page(rows, _capped_count(session, conditions, args["offset"], limit, len(rows)))
+
+
+def _conditions(args: dict, viewer: Viewer):
+    """Every filter works on the public location: filtering on the exact point while
+    showing a generalised one would let anyone recover it with shrinking queries."""
+    statuses = args.get("status") if viewer.sees_private else None
+    yield Actor.status.in_(statuses or ["published"])
+    if kinds := args.get("kind"):
+        yield Actor.kind.in_(kinds)
+    if themes := args.get("theme"):
+        yield (
+            Actor.themes.contains(themes)
+            if args["theme_match"] == "all"
+            else Actor.themes.overlap(themes)
+        )
+    if countries := args.get("country"):
+        yield or_(Actor.country.in_(countries), Actor.countries.overlap(countries))
+    if languages := args.get("language"):
+        yield Actor.working_languages.overlap(languages)
+    if bbox := args.get("bbox"):
+        yield filters.in_bbox(Actor.public_location, *bbox)
+    if near := args.get("near"):
+        yield filters.within_km(
+            Actor.public_location, *near, args.get("radius_km", DEFAULT_RADIUS_KM)
+        )
+    if (geometry := args.get("intersects")) is not None:
+        yield or_(
+            filters.intersects(Actor.public_location, geometry),
+            filters.intersects(Actor.area, geometry),
+        )
+    if since := args.get("updated_since"):
+        yield Actor.updated_at >= since
+    if q := args.get("q"):
+        yield or_(Actor.search_vector.op("@@")(_tsquery(q)), literal(q).op("<%")(Actor.name))
+
+
+def _tsquery(q: str):
+    # 'simple' configuration: no English stemming for a multilingual map.
+    return func.websearch_to_tsquery("simple", q)
+
+
+def _ordered(stmt: Select, args: dict, distance) -> Select:
+    sort = args.get("sort") or (
+        "relevance" if "q" in args else "distance" if distance is not None else "name"
+    )
+    if sort == "relevance":
+        rank = func.ts_rank_cd(Actor.search_vector, _tsquery(args["q"])) + func.word_similarity(
+            args["q"], Actor.name
+        )
+        return stmt.order_by(rank.desc(), Actor.name, Actor.id)
+    if sort == "distance":
+        return stmt.order_by(distance, Actor.id)
+    column = Actor.name if sort.lstrip("-") == "name" else Actor.updated_at
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return stmt.order_by(order, Actor.id.desc() if sort.startswith("-") else Actor.id)
+
+
+def _capped_count(
+    session: Session, conditions, offset: int, limit: int, returned: int
+) -> int | None:
+    if returned < limit and (returned or offset == 0):
+        return offset + returned  # the last page tells the total without another query
+    capped = select(literal(1)).select_from(Actor).where(*conditions).limit(COUNT_LIMIT + 1)
+    total = session.scalar(select(func.count()).select_from(capped.subquery()))
+    return None if total > COUNT_LIMIT else total
+
+
+def _place(actor: Actor, point: BaseGeometry, precision: str, country: str | None) -> None:
+    """Set the exact location, its country and, once, the public location."""
+    errors = {}
+    if country is None:
+        country = country_at(point.x, point.y)
+        if country is None:
+            errors["country"] = ["could not be derived from the location (at sea?): send it."]
+    elif not contains(country, point.x, point.y):
+        errors["location"] = [f"is not inside country {country}."]
+    if errors:
+        raise Unprocessable("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors)
+    actor.location = from_shape(point, srid=SRID)
+    actor.location_precision = precision
+    actor.country = country
+    actor.public_location = from_shape(
+        Point(public_point(point.x, point.y, precision, country)), srid=SRID
+    )
+
+
+def _exact_point(actor: Actor) -> BaseGeometry:
+    return to_shape(actor.location)
+
+
+def _set_area(actor: Actor, area: BaseGeometry | None) -> None:
+    if area is not None and area.geom_type == "Polygon":
+        area = MultiPolygon([area])
+    actor.area = None if area is None else from_shape(area, srid=SRID)
+
+
+__all__ = ["Page", "archive_actor", "create_actor", "get_actor", "search_actors", "update_actor"]

@@ -1,0 +1,56 @@
+"""Configuration from environment variables, read when the app is created."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+DEFAULT_ADMIN_TOKEN = "dev-admin-token"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete: the service must not start."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from PEACEMAP_* variables (and DATABASE_URL)."""
+    env = dict(os.environ if env is None else env)
+    local_port = env.get("PEACEMAP_PG_PORT", "54329")
+    config = {
+        "ENV_NAME": env.get("PEACEMAP_ENV", "development"),
+        "SECRET_KEY": env.get("PEACEMAP_SECRET_KEY", DEFAULT_SECRET_KEY),
+        "ADMIN_TOKEN": env.get("PEACEMAP_ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN),
+        # Without DATABASE_URL: the project's own cluster started by scripts/db.sh.
+        "DATABASE_URL": env.get("DATABASE_URL")
+        or f"postgresql+psycopg2://postgres@127.0.0.1:{local_port}/peacemap",
+        "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
+        "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),
+        "PAGE_LIMIT_MAX": _int(env, "PEACEMAP_PAGE_LIMIT_MAX", 1000),
+        "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
+        "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
+    }
+    return config
+
+
+def check_safe_for_production(config: dict) -> None:
+    """Refuse to run in production with a secret everybody can read in this repository."""
+    if config.get("ENV_NAME") != "production":
+        return
+    defaults = {"SECRET_KEY": DEFAULT_SECRET_KEY, "ADMIN_TOKEN": DEFAULT_ADMIN_TOKEN}
+    problems = [
+        f"PEACEMAP_{key} must be set to a random value of at least 32 characters"
+        for key, default in defaults.items()
+        if (config.get(key) or default) == default or len(config[key]) < 32
+    ]
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,138 @@
+"""HTTP conventions shared by every endpoint: the transaction boundary, ETags and
+conditional requests, request body rules, pagination links."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from flask import Flask, Response, request
+from sqlalchemy.exc import IntegrityError
+
+from api.db import db
+from api.errors import (
+    PreconditionFailed,
+    PreconditionRequired,
+    handle_integrity_error,
+    problem_response,
+)
+
+JSON_BODY_TYPES = ("application/json", "application/merge-patch+json")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_require_json_body)
+    # Flask runs after_request functions in reverse order of registration:
+    # commit first (a failed commit must still become an error), then the ETag.
+    app.after_request(_add_etag_and_answer_conditionals)
+    app.after_request(_commit_or_roll_back)
+
+
+def _require_json_body():
+    if request.method not in BODY_METHODS or request.routing_exception is not None:
+        return None
+    if request.mimetype not in JSON_BODY_TYPES:
+        got = request.mimetype or "no Content-Type"
+        return problem_response(415, f"Send the request body as application/json (got {got}).")
+    return None
+
+
+def _commit_or_roll_back(response: Response) -> Response:
+    session = db.session
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        return handle_integrity_error(exc)
+    return response
+
+
+def _add_etag_and_answer_conditionals(response: Response) -> Response:
+    """GET responses get a strong ETag (their own, or a digest of the body); a matching
+    If-None-Match turns them into 304 Not Modified."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if response.is_streamed:
+        return response
+    if not response.get_etag()[0]:
+        response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest())
+    response.vary.add("Accept")
+    response.vary.add("Authorization")
+    return response.make_conditional(request)
+
+
+# -- optimistic concurrency ------------------------------------------------------------
+
+
+def version_etag(version: int) -> str:
+    """The ETag (without quotes) of version ``version`` of a resource."""
+    return f"v{version}"
+
+
+def require_if_match(current_version: int) -> None:
+    """PATCH and DELETE must name the version they were made on (no lost updates)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(
+            "This request must carry an If-Match header with the resource's current ETag."
+        )
+    current = version_etag(current_version)
+    candidates = [tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")]
+    # A representation's ETag may carry a variant suffix ("v3;1a2b") or a content coding
+    # ("v3:gzip", added by compression): the version alone decides.
+    versions = {c.split(";")[0].split(":")[0] for c in candidates}
+    if "*" not in candidates and current not in versions:
+        raise PreconditionFailed(
+            f'The resource has changed since you read it: its current ETag is "{current}".',
+            headers={"ETag": f'"{current}"'},
+        )
+
+
+# -- pagination -------------------------------------------------------------------------
+
+
+def link_header(offset: int, limit: int, returned: int, total: int | None) -> str:
+    """RFC 8288 Link header for offset pagination, keeping every other query parameter."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "limit")]
+
+    def url(new_offset: int) -> str:
+        return f"{request.base_url}?{urlencode([*kept, ('limit', limit), ('offset', new_offset)])}"
+
+    links = [f'<{url(0)}>; rel="first"']
+    if offset > 0:
+        links.append(f'<{url(max(offset - limit, 0))}>; rel="prev"')
+    has_more = offset + returned < total if total is not None else returned == limit
+    if has_more:
+        links.append(f'<{url(offset + limit)}>; rel="next"')
+    return ", ".join(links)
+
+
+# -- representations --------------------------------------------------------------------
+
+GEOJSON = "application/geo+json"
+
+
+def json_response(
+    data, status: int = 200, *, mimetype: str = "application/json", headers=None
+) -> Response:
+    from flask import current_app
+
+    response = current_app.response_class(
+        current_app.json.dumps(data, separators=(",", ":")), status=status, mimetype=mimetype
+    )
+    response.headers.extend(headers or {})
+    return response
+
+
+def wants_geojson(format_arg: str | None) -> bool:
+    """``f=geojson``, or an Accept header that prefers GeoJSON to plain JSON."""
+    if format_arg:
+        return format_arg == "geojson"
+    best = request.accept_mimetypes.best_match(["application/json", GEOJSON])
+    return (
+        best == GEOJSON
+        and request.accept_mimetypes[GEOJSON] > request.accept_mimetypes["application/json"]
+    )

@@ -1,0 +1,33 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import admin_only
+from api.db import db
+from api.themes import service
+from api.themes.schemas import ThemeSchema
+
+blp = Blueprint(
+    "themes",
+    __name__,
+    url_prefix="/api/v1/themes",
+    description="The theme vocabulary: the five framework themes and the sectors actors work in.",
+)
+
+
+@blp.route("")
+class Themes(MethodView):
+    @blp.response(200, ThemeSchema(many=True))
+    def get(self):
+        """List the themes actors and resources can be tagged with"""
+        return service.list_themes(db.session)
+
+    @admin_only
+    @blp.arguments(ThemeSchema)
+    @blp.response(201, ThemeSchema)
+    @blp.alt_response(401, description="No or invalid administrator token")
+    @blp.alt_response(409, description="A theme with this key exists")
+    @blp.alt_response(422, description="Invalid theme")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, data):
+        """Add a theme to the vocabulary (administrators)"""
+        return service.add_theme(db.session, data)

@@ -1,0 +1,45 @@
+"""Spatial filter expressions for SQLAlchemy queries on EPSG:4326 point/area columns.
+
+Distances are measured on the geography (metres on the spheroid), never in a projected
+CRS such as EPSG:3857, which stretches distances away from the equator.
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geography
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, cast, func, or_
+
+from geo.geojson import SRID
+
+
+def in_bbox(column, west: float, south: float, east: float, north: float) -> ColumnElement[bool]:
+    """Points inside the bbox; a bbox whose west edge is east of its east edge crosses the
+    antimeridian (RFC 7946 §5.2) and is the union of its two halves."""
+    if west <= east:
+        return column.intersects(func.ST_MakeEnvelope(west, south, east, north, SRID))
+    return or_(
+        column.intersects(func.ST_MakeEnvelope(west, south, 180, north, SRID)),
+        column.intersects(func.ST_MakeEnvelope(-180, south, east, north, SRID)),
+    )
+
+
+def as_geography(column):
+    return cast(column, Geography(srid=SRID))
+
+
+def point_geography(lon: float, lat: float):
+    return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID), Geography(srid=SRID))
+
+
+def within_km(column, lon: float, lat: float, radius_km: float) -> ColumnElement[bool]:
+    return func.ST_DWithin(as_geography(column), point_geography(lon, lat), radius_km * 1000.0)
+
+
+def distance_m(column, lon: float, lat: float):
+    return func.ST_Distance(as_geography(column), point_geography(lon, lat))
+
+
+def intersects(column, geometry: BaseGeometry) -> ColumnElement[bool]:
+    return func.ST_Intersects(column, from_shape(geometry, srid=SRID))

@@ -1,0 +1,1 @@
+"""Peace metrics: framework documents in, scores out (see issue 5). No Flask, no SQL."""

@@ -1,0 +1,42 @@
+"""Alembic environment: the database URL comes from the caller (api.migrate) or from
+DATABASE_URL, never from alembic.ini."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from api.config import from_environment
+from api.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # PostGIS and its extensions own tables of their own (spatial_ref_sys, topology…).
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.attributes.get("url") or from_environment()["DATABASE_URL"]
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_object=include_object,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The project's own PostgreSQL + PostGIS cluster, for development and tests.
+#
+#   scripts/db.sh start   install what is missing, create the cluster, start it (idempotent)
+#   scripts/db.sh stop    stop it cleanly
+#   scripts/db.sh status
+#
+# The cluster lives in .pgdata/ (git-ignored), listens on 127.0.0.1:$PEACEMAP_PG_PORT
+# (default 54329) and runs as an unprivileged user: PostgreSQL refuses to run as root,
+# so under root it runs as "postgres". When that user cannot reach the project folder
+# (a clone under a root-only home), .pgdata is a link to a folder under /var/tmp it can.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+port=${PEACEMAP_PG_PORT:-54329}
+data=$root/.pgdata
+
+find_bindir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    local version
+    version=$(basename "$(dirname "$dir")")
+    if [ -x "$dir/initdb" ] && [ -f "/usr/share/postgresql/$version/extension/postgis.control" ]; then
+      echo "$dir"
+      return 0
+    fi
+  done
+  return 1
+}
+
+install_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    # Our cluster is the only one needed: keep the package from creating and starting its own.
+    scripts/apt.sh postgresql-common
+    mkdir -p /etc/postgresql-common/createcluster.d 2>/dev/null &&
+      echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/peacemap.conf 2>/dev/null || true
+    scripts/apt.sh postgresql
+  fi
+  local version
+  version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+  scripts/apt.sh "postgresql-$version-postgis-3"
+}
+
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+prepare_data_dir() {
+  [ -e "$data" ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    mkdir -p "$data"
+    chown postgres: "$data"
+    chmod 700 "$data"
+    if ! runuser -u postgres -- test -w "$data"; then
+      # A parent folder is closed to postgres: keep the cluster where it can reach it.
+      rmdir "$data"
+      local outside
+      outside=/var/tmp/peacemap-pg-$(printf '%s' "$root" | md5sum | cut -c1-12)
+      mkdir -p "$outside"
+      chown postgres: "$outside"
+      chmod 700 "$outside"
+      ln -s "$outside" "$data"
+    fi
+  else
+    mkdir -p "$data"
+    chmod 700 "$data"
+  fi
+}
+
+start() {
+  local bindir
+  bindir=$(find_bindir) || { install_postgres; bindir=$(find_bindir); }
+  prepare_data_dir
+  if [ ! -f "$data/PG_VERSION" ]; then
+    echo "Creating the PostgreSQL cluster in $data ..."
+    # trust on loopback only: this is a private development cluster, never exposed.
+    as_owner "$bindir/initdb" -D "$data/" -U postgres --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >/dev/null
+  fi
+  if ! as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
+    as_owner "$bindir/pg_ctl" -D "$data/" -l "$data/server.log" -w -t 60 start \
+      -o "-p $port -k $data/ -c listen_addresses=127.0.0.1 -c fsync=${PEACEMAP_PG_FSYNC:-on}" >/dev/null
+    echo "PostgreSQL is running on 127.0.0.1:$port (stop it with: make db-stop)"
+  fi
+}
+
+stop() {
+  [ -f "$data/PG_VERSION" ] || { echo "No local cluster."; return 0; }
+  local bindir
+  bindir=$(find_bindir)
+  if as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
+    as_owner "$bindir/pg_ctl" -D "$data/" -m fast -w stop >/dev/null
+    echo "PostgreSQL stopped."
+  else
+    echo "PostgreSQL is not running."
+  fi
+}
+
+status() {
+  local bindir
+  bindir=$(find_bindir) && as_owner "$bindir/pg_ctl" -D "$data/" status
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

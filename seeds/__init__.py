@@ -1,0 +1,1 @@
+"""Demo data and synthetic data for Peacemap, and their loaders."""
