@@ -6,11 +6,13 @@ import logging
 
 from flask import Flask, redirect
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import config as configuration
 from api import http
 from api.db import db
 from api.errors import PeacemapApi
+from api.ratelimit import limiter
 
 API_PREFIX = "/api/v1"
 
@@ -53,9 +55,13 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig()
     logging.getLogger("peacemap").setLevel(app.config["LOG_LEVEL"])
 
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     Compress(app)  # registered first so that it runs after the ETag has been computed
     db.init_app(app)
     http.init_app(app)
+    limiter.init_app(app)
 
     api = PeacemapApi(
         app,
@@ -67,14 +73,20 @@ def create_app(config: dict | None = None) -> Flask:
         },
     )
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Administrator token"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from POST /api/v1/auth/sign-in or a personal API token",
+        },
     )
+    from api.accounts.routes import audit_blp, auth_blp, users_blp
     from api.actors.routes import blp as actors_blp
     from api.cli import register_commands
     from api.themes.routes import blp as themes_blp
 
-    api.register_blueprint(actors_blp)
-    api.register_blueprint(themes_blp)
+    for blueprint in (auth_blp, actors_blp, themes_blp, users_blp, audit_blp):
+        api.register_blueprint(blueprint)
     register_commands(app)
 
     @app.get(API_PREFIX)

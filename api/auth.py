@@ -1,74 +1,59 @@
-"""Who is asking. Until accounts exist, writes need the administrator token from
-configuration (``PEACEMAP_ADMIN_TOKEN``) as a bearer token; everyone else is public."""
+"""Authentication: turn the request's bearer token into a Principal, once per request."""
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, g, request
 
-from api.errors import Forbidden, Unauthorized
+from api.errors import Unauthorized
+from api.permissions import require
+from api.principal import Principal
+
+CHALLENGE = 'Bearer realm="peacemap"'
 
 
-@dataclass(frozen=True)
-class Viewer:
-    is_admin: bool = False
-
-    @property
-    def sees_private(self) -> bool:
-        """May see private fields (contact details, unpublished actors)."""
-        return self.is_admin
+def current_principal() -> Principal:
+    if "principal" not in g:
+        g.principal = _authenticate()
+    return g.principal
 
 
-PUBLIC = Viewer()
+def _authenticate() -> Principal:
+    from api.accounts.service import resolve_token
+    from api.db import db
 
-
-def current_viewer() -> Viewer:
-    if "viewer" not in g:
-        g.viewer = _viewer_from_request()
-    return g.viewer
-
-
-def _viewer_from_request() -> Viewer:
     header = request.headers.get("Authorization")
     if header is None:
-        return PUBLIC
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+        return Principal(ip=request.remote_addr)
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized(
             "Send credentials as 'Authorization: Bearer <token>'.",
-            headers={"WWW-Authenticate": 'Bearer realm="peacemap"'},
+            headers={"WWW-Authenticate": CHALLENGE},
         )
-    expected = current_app.config["ADMIN_TOKEN"]
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    token = resolve_token(db.session, secret.strip(), key=current_app.config["SECRET_KEY"])
+    if token is None:
         raise Unauthorized(
-            "The token is not valid.",
-            headers={"WWW-Authenticate": 'Bearer realm="peacemap", error="invalid_token"'},
+            "The token is not valid: unknown, expired or revoked, or its account is suspended.",
+            headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
         )
-    return Viewer(is_admin=True)
+    return Principal(user=token.user, token=token, ip=request.remote_addr)
 
 
-def require_admin() -> Viewer:
-    viewer = current_viewer()
-    if viewer is PUBLIC:
-        raise Unauthorized(
-            "This request needs an administrator's bearer token.",
-            headers={"WWW-Authenticate": 'Bearer realm="peacemap"'},
-        )
-    if not viewer.is_admin:
-        raise Forbidden("Only administrators may do this.")
-    return viewer
+def allowed(action: str):
+    """Check an action that needs no object before anything else runs (so that an
+    anonymous caller learns nothing from validation errors)."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            require(current_principal(), action)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
-def admin_only(view):
-    """Check credentials before anything else, so an anonymous caller learns nothing
-    from validation errors."""
-
-    @wraps(view)
-    def checked(*args, **kwargs):
-        require_admin()
-        return view(*args, **kwargs)
-
-    return checked
+signed_in = allowed("account.use")

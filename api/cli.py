@@ -13,6 +13,7 @@ from api import migrate
 from api.db import db
 
 db_cli = AppGroup("db", help="Database schema.")
+users_cli = AppGroup("users", help="Accounts.")
 seeds_cli = AppGroup("seeds", help="Demo and synthetic data.")
 
 
@@ -26,11 +27,14 @@ def db_upgrade():
 @seeds_cli.command("demo")
 def seeds_demo():
     """Load the demo map (idempotent)."""
-    from seeds.demo import load_demo
+    from seeds.demo import load_demo, load_demo_accounts
 
     created = load_demo(db.session)
+    accounts = load_demo_accounts(
+        db.session, production=current_app.config["ENV_NAME"] == "production"
+    )
     db.session.commit()
-    click.echo(f"Demo data loaded: {created} actors created.")
+    click.echo(f"Demo data loaded: {created} actors and {accounts} accounts created.")
 
 
 def _bulk(rows, expected: int | None) -> None:
@@ -70,6 +74,35 @@ def seeds_import_csv(path: Path):
     _bulk(read_csv(path), None)
 
 
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True, help="Display name")
+@click.password_option(
+    help="Prompted for when not given (preferred: it stays out of shell history)"
+)
+def users_create_admin(email: str, display_name: str, password: str):
+    """Create an administrator account (the first one, or another)."""
+    from marshmallow import ValidationError
+
+    from api.accounts.schemas import RegisterSchema
+    from api.accounts.service import register
+    from api.errors import ProblemError
+    from api.principal import ANONYMOUS
+
+    try:
+        data = RegisterSchema().load(
+            {"email": email, "display_name": display_name, "password": password}
+        )
+        user = register(db.session, data, ANONYMOUS, role="admin")
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.messages)) from None
+    except ProblemError as exc:
+        raise click.UsageError(exc.detail) from None
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created (id {user.id}).")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(seeds_cli)

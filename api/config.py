@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
-DEFAULT_ADMIN_TOKEN = "dev-admin-token"
 
 
 class ConfigError(RuntimeError):
@@ -29,7 +28,6 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     config = {
         "ENV_NAME": env.get("PEACEMAP_ENV", "development"),
         "SECRET_KEY": env.get("PEACEMAP_SECRET_KEY", DEFAULT_SECRET_KEY),
-        "ADMIN_TOKEN": env.get("PEACEMAP_ADMIN_TOKEN", DEFAULT_ADMIN_TOKEN),
         # Without DATABASE_URL: the project's own cluster started by scripts/db.sh.
         "DATABASE_URL": env.get("DATABASE_URL")
         or f"postgresql+psycopg2://postgres@127.0.0.1:{local_port}/peacemap",
@@ -38,6 +36,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "PAGE_LIMIT_MAX": _int(env, "PEACEMAP_PAGE_LIMIT_MAX", 1000),
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
+        "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For to trust.
+        "TRUSTED_PROXIES": _int(env, "PEACEMAP_TRUSTED_PROXIES", 0),
+        "RATELIMIT_ENABLED": env.get("PEACEMAP_RATELIMIT_ENABLED", "true").lower() != "false",
+        "RATELIMIT_STORAGE_URI": env.get("PEACEMAP_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ANONYMOUS": env.get("PEACEMAP_RATELIMIT_ANONYMOUS", "300/minute"),
+        "RATELIMIT_USER": env.get("PEACEMAP_RATELIMIT_USER", "1200/minute"),
+        "RATELIMIT_CREDENTIALS": env.get("PEACEMAP_RATELIMIT_CREDENTIALS", "10/minute;50/hour"),
     }
     return config
 
@@ -46,11 +52,9 @@ def check_safe_for_production(config: dict) -> None:
     """Refuse to run in production with a secret everybody can read in this repository."""
     if config.get("ENV_NAME") != "production":
         return
-    defaults = {"SECRET_KEY": DEFAULT_SECRET_KEY, "ADMIN_TOKEN": DEFAULT_ADMIN_TOKEN}
-    problems = [
-        f"PEACEMAP_{key} must be set to a random value of at least 32 characters"
-        for key, default in defaults.items()
-        if (config.get(key) or default) == default or len(config[key]) < 32
-    ]
-    if problems:
-        raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+    secret = config.get("SECRET_KEY") or DEFAULT_SECRET_KEY
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise ConfigError(
+            "Refusing to start in production: PEACEMAP_SECRET_KEY must be set to a random "
+            "value of at least 32 characters (it keys the hashes of access tokens)."
+        )

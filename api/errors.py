@@ -26,6 +26,9 @@ class ProblemError(Exception):
 
     status = 400
     type = "about:blank"
+    # Whether what the request wrote before failing is still committed (e.g. the audit
+    # record of a failed sign-in); by default a failed request writes nothing.
+    keep_changes = False
 
     def __init__(self, detail: str, *, errors: dict | None = None, headers: dict | None = None):
         super().__init__(detail)
@@ -189,6 +192,9 @@ class PeacemapApi(Api):
 
 
 def handle_problem_error(error: ProblemError):
+    from flask import g
+
+    g.keep_changes = error.keep_changes
     return problem_response(
         error.status, error.detail, type_=error.type, errors=error.errors, headers=error.headers
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError
 
 from api.db import db
@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
 def _require_json_body():
     if request.method not in BODY_METHODS or request.routing_exception is not None:
         return None
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
+        return None  # no body at all (e.g. POST /auth/sign-out): nothing to parse
     if request.mimetype not in JSON_BODY_TYPES:
         got = request.mimetype or "no Content-Type"
         return problem_response(415, f"Send the request body as application/json (got {got}).")
@@ -40,7 +42,7 @@ def _require_json_body():
 
 def _commit_or_roll_back(response: Response) -> Response:
     session = db.session
-    if response.status_code >= 400:
+    if response.status_code >= 400 and not g.get("keep_changes"):
         session.rollback()
         return response
     try:
@@ -136,3 +138,9 @@ def wants_geojson(format_arg: str | None) -> bool:
         best == GEOJSON
         and request.accept_mimetypes[GEOJSON] > request.accept_mimetypes["application/json"]
     )
+
+
+def page_response(items: list, *, offset: int, limit: int, total: int | None = None) -> Response:
+    """A page of a list: items, counts and RFC 8288 Link headers."""
+    body = {"items": items, "count": len(items), "total": total, "limit": limit, "offset": offset}
+    return json_response(body, headers={"Link": link_header(offset, limit, len(items), total)})

@@ -12,6 +12,19 @@ from sqlalchemy.orm import Session
 from api.actors.models import Actor
 from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
+from api.principal import ANONYMOUS
+
+# Obviously-demo credentials, documented in the README; created only by this loader.
+DEMO_PASSWORD = "peacemap-demo-password"
+DEMO_ORGANISATION = "Sierra Leone Peacebuilders Platform"
+DEMO_ACCOUNTS = (
+    # email, display name, role, membership of DEMO_ORGANISATION
+    ("admin@demo.peacemap.example", "Demo Administrator", "admin", None),
+    ("moderator@demo.peacemap.example", "Demo Moderator", "moderator", None),
+    ("contributor@demo.peacemap.example", "Demo Contributor", "contributor", None),
+    ("manager@demo.peacemap.example", "Demo Organisation Manager", "contributor", "manager"),
+    ("member@demo.peacemap.example", "Demo Organisation Member", "contributor", "member"),
+)
 
 
 def demo_features() -> list[dict]:
@@ -32,5 +45,24 @@ def load_demo(session: Session) -> int:
             continue
         data = schema.load({**feature["properties"], "location": feature["geometry"]})
         create_actor(session, data, actor_id=actor_id)
+        created += 1
+    return created
+
+
+def load_demo_accounts(session: Session, *, production: bool) -> int:
+    """Create the demo accounts that are missing; never in production."""
+    from api.accounts.service import find_user_by_email, register, set_membership
+
+    if production:
+        return 0
+    organisation = session.scalar(select(Actor).where(Actor.name == DEMO_ORGANISATION))
+    created = 0
+    for email, name, role, membership in DEMO_ACCOUNTS:
+        if find_user_by_email(session, email) is not None:
+            continue
+        data = {"email": email, "display_name": name, "password": DEMO_PASSWORD}
+        user = register(session, data, ANONYMOUS, role=role)
+        if membership and organisation is not None:
+            set_membership(session, user, organisation.id, membership, ANONYMOUS)
         created += 1
     return created

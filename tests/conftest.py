@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import os
 import uuid
+from functools import cache
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from api import create_app, migrate
+from api.accounts import credentials
+from api.accounts.models import User
+from api.accounts.service import issue_token, set_membership
 from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
 from api.config import from_environment
 from api.db import db
+from api.principal import ANONYMOUS
 
-ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
+PASSWORD = "correct horse battery staple"
 
 
 def _test_database_url() -> str:
@@ -37,7 +42,14 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    return create_app({"DATABASE_URL": database_url, "ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    return create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET_KEY,
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,  # tests/test_accounts.py checks the limits on its own app
+        }
+    )
 
 
 @pytest.fixture
@@ -90,6 +102,53 @@ def make_actor(app, session):
         return actor
 
     return make
+
+
+@cache
+def _password_hash() -> str:
+    return credentials.hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
+
+
+@pytest.fixture
+def make_user(session):
+    """Create a user: ``make_user("moderator")`` or ``make_user(manager_of=actor)``."""
+
+    def make(role="contributor", *, email=None, status="active", manager_of=None, member_of=None):
+        user = User(
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            display_name=f"Test {role}",
+            password_hash=_password_hash(),
+            role=role,
+            status=status,
+        )
+        session.add(user)
+        session.flush()
+        for actor, membership in ((manager_of, "manager"), (member_of, "member")):
+            if actor is not None:
+                set_membership(session, user, actor.id, membership, ANONYMOUS)
+        session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(session):
+    """Bearer headers for a user: ``client.get(url, headers=login(user))``."""
+
+    def headers_for(user, **token_options):
+        options = {"kind": "session", "name": "test", "expires_at": None, **token_options}
+        _, secret = issue_token(session, user, key=SECRET_KEY, **options)
+        session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return headers_for
+
+
+@pytest.fixture
+def admin(make_user, login):
+    """Headers of a signed-in administrator."""
+    return login(make_user("admin"))
 
 
 @pytest.fixture

@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import Point, shape
 
-from tests.conftest import ADMIN, actor_payload
+from tests.conftest import actor_payload
 
 
-def post_actor(client, **overrides):
-    return client.post("/api/v1/actors", json=actor_payload(**overrides), headers=ADMIN)
+@pytest.fixture
+def post_actor(client, admin):
+    def post(**overrides):
+        return client.post("/api/v1/actors", json=actor_payload(**overrides), headers=admin)
+
+    return post
 
 
 def names(response):
@@ -20,8 +24,8 @@ def names(response):
 # -- create, read, update, archive -------------------------------------------------------
 
 
-def test_admin_creates_an_actor(client):
-    response = post_actor(client, name="Nairobi Peace Initiative", countries=["KE", "SO"])
+def test_admin_creates_an_actor(client, post_actor):
+    response = post_actor(name="Nairobi Peace Initiative", countries=["KE", "SO"])
     assert response.status_code == 201
     body = response.get_json()
     assert response.headers["Location"].endswith(f"/api/v1/actors/{body['id']}")
@@ -40,10 +44,9 @@ def test_admin_creates_an_actor(client):
     assert read.headers["ETag"] == '"v1"'
 
 
-def test_create_stores_every_profile_field(client):
+def test_create_stores_every_profile_field(client, admin, post_actor):
     area = {"type": "Polygon", "coordinates": [[[34, -2], [38, -2], [38, 2], [34, 2], [34, -2]]]}
     response = post_actor(
-        client,
         kind="network",
         description="A long description.",
         website="https://peace.example.org",
@@ -62,36 +65,29 @@ def test_create_stores_every_profile_field(client):
     assert shape(body["area"]).equals(shape(area))
     assert body["links"][0]["label"] == "Report 2025"
     assert body["founded_year"] == 2004 and body["verified"] is True
-    assert body["contact"]["email"] == "hello@peace.example.org"  # the admin sees it
+    assert "contact" not in body  # private details only on request, see test_accounts
 
 
 def test_public_never_sees_contact_details(client, make_actor):
     actor = make_actor(contact={"email": "secret@example.org"})
     body = client.get(f"/api/v1/actors/{actor.id}").get_json()
     assert "contact" not in body
-    listed = client.get("/api/v1/actors?fields=name,contact").get_json()["items"]
-    assert all("contact" not in item for item in listed)
+    assert client.get("/api/v1/actors?fields=name,contact").status_code == 422
+    assert client.get(f"/api/v1/actors/{actor.id}?include=private").status_code == 401
     assert "secret@example.org" not in client.get("/api/v1/actors?f=geojson").get_data(as_text=True)
 
 
-def test_actors_are_drafts_unless_published(client, make_actor):
-    response = (
-        post_actor(client, status=None)
-        if False
-        else client.post(
-            "/api/v1/actors",
-            json={k: v for k, v in actor_payload().items() if k != "status"},
-            headers=ADMIN,
-        )
-    )
+def test_actors_are_drafts_unless_published(client, admin):
+    payload = {k: v for k, v in actor_payload().items() if k != "status"}
+    response = client.post("/api/v1/actors", json=payload, headers=admin)
     actor_id = response.get_json()["id"]
     assert response.get_json()["status"] == "draft"
     assert client.get(f"/api/v1/actors/{actor_id}").status_code == 404
-    assert client.get(f"/api/v1/actors/{actor_id}", headers=ADMIN).status_code == 200
+    assert client.get(f"/api/v1/actors/{actor_id}", headers=admin).status_code == 200
     assert actor_id not in [
         i["id"] for i in client.get("/api/v1/actors?limit=1000").get_json()["items"]
     ]
-    drafts = client.get("/api/v1/actors?status=draft", headers=ADMIN).get_json()["items"]
+    drafts = client.get("/api/v1/actors?status=draft", headers=admin).get_json()["items"]
     assert actor_id in [i["id"] for i in drafts]
 
 
@@ -102,12 +98,12 @@ def test_unknown_actor_is_404(client):
     assert client.get("/api/v1/actors/not-a-uuid").status_code == 404
 
 
-def test_patch_changes_fields_and_bumps_the_version(client, make_actor):
+def test_patch_changes_fields_and_bumps_the_version(client, make_actor, admin):
     actor = make_actor(name="Old name")
     response = client.patch(
         f"/api/v1/actors/{actor.id}",
         json={"name": "New name", "website": None, "themes": ["agency"]},
-        headers={**ADMIN, "If-Match": '"v1"'},
+        headers={**admin, "If-Match": '"v1"'},
     )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -117,76 +113,76 @@ def test_patch_changes_fields_and_bumps_the_version(client, make_actor):
     assert body["updated_at"] > body["created_at"]
 
 
-def test_patch_without_if_match_is_428_and_stale_is_412(client, make_actor):
+def test_patch_without_if_match_is_428_and_stale_is_412(client, make_actor, admin):
     actor = make_actor()
     url = f"/api/v1/actors/{actor.id}"
-    missing = client.patch(url, json={"name": "x"}, headers=ADMIN)
+    missing = client.patch(url, json={"name": "x"}, headers=admin)
     assert missing.status_code == 428
     assert missing.content_type == "application/problem+json"
     assert (
-        client.patch(url, json={"name": "first"}, headers={**ADMIN, "If-Match": '"v1"'}).status_code
+        client.patch(url, json={"name": "first"}, headers={**admin, "If-Match": '"v1"'}).status_code
         == 200
     )
     # A second editor who read version 1 must not overwrite the first one's change.
-    stale = client.patch(url, json={"name": "second"}, headers={**ADMIN, "If-Match": '"v1"'})
+    stale = client.patch(url, json={"name": "second"}, headers={**admin, "If-Match": '"v1"'})
     assert stale.status_code == 412
     assert stale.headers["ETag"] == '"v2"'
     assert client.get(url).get_json()["name"] == "first"
 
 
-def test_if_match_accepts_the_etag_of_any_representation(client, make_actor):
+def test_if_match_accepts_the_etag_of_any_representation(client, make_actor, admin):
     actor = make_actor()
     url = f"/api/v1/actors/{actor.id}"
     etag = client.get(f"{url}?f=geojson", headers={"Accept-Encoding": "gzip"}).headers["ETag"]
     assert etag != '"v1"'
     assert (
-        client.patch(url, json={"summary": "s"}, headers={**ADMIN, "If-Match": etag}).status_code
+        client.patch(url, json={"summary": "s"}, headers={**admin, "If-Match": etag}).status_code
         == 200
     )
 
 
-def test_patch_location_recomputes_the_public_location(client, make_actor):
+def test_patch_location_recomputes_the_public_location(client, make_actor, admin):
     actor = make_actor(location_precision="locality")
     url = f"/api/v1/actors/{actor.id}"
     response = client.patch(
         url,
         json={"location": {"type": "Point", "coordinates": [-74.07, 4.71]}},
-        headers={**ADMIN, "If-Match": '"v1"'},
+        headers={**admin, "If-Match": '"v1"'},
     )
     body = response.get_json()
     assert body["country"] == "CO"
     assert shape(body["location"]).equals_exact(Point(-74.05, 4.75), 1e-9)
     response = client.patch(
-        url, json={"location_precision": "region"}, headers={**ADMIN, "If-Match": '"v2"'}
+        url, json={"location_precision": "region"}, headers={**admin, "If-Match": '"v2"'}
     )
     assert shape(response.get_json()["location"]).equals_exact(Point(-74.5, 4.5), 1e-9)
 
 
-def test_patch_rejects_a_country_that_does_not_hold_the_point(client, make_actor):
+def test_patch_rejects_a_country_that_does_not_hold_the_point(client, make_actor, admin):
     actor = make_actor()
     response = client.patch(
-        f"/api/v1/actors/{actor.id}", json={"country": "CO"}, headers={**ADMIN, "If-Match": '"v1"'}
+        f"/api/v1/actors/{actor.id}", json={"country": "CO"}, headers={**admin, "If-Match": '"v1"'}
     )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"location": ["is not inside country CO."]}
 
 
-def test_empty_patch_is_422(client, make_actor):
+def test_empty_patch_is_422(client, make_actor, admin):
     actor = make_actor()
     response = client.patch(
-        f"/api/v1/actors/{actor.id}", json={}, headers={**ADMIN, "If-Match": '"v1"'}
+        f"/api/v1/actors/{actor.id}", json={}, headers={**admin, "If-Match": '"v1"'}
     )
     assert response.status_code == 422
 
 
-def test_delete_archives_and_hides_from_the_public(client, make_actor):
+def test_delete_archives_and_hides_from_the_public(client, make_actor, admin):
     actor = make_actor(name="Archived Org")
     url = f"/api/v1/actors/{actor.id}"
-    assert client.delete(url, headers=ADMIN).status_code == 428
-    assert client.delete(url, headers={**ADMIN, "If-Match": '"v9"'}).status_code == 412
-    assert client.delete(url, headers={**ADMIN, "If-Match": '"v1"'}).status_code == 204
+    assert client.delete(url, headers=admin).status_code == 428
+    assert client.delete(url, headers={**admin, "If-Match": '"v9"'}).status_code == 412
+    assert client.delete(url, headers={**admin, "If-Match": '"v1"'}).status_code == 204
     assert client.get(url).status_code == 404
-    archived = client.get(url, headers=ADMIN).get_json()
+    archived = client.get(url, headers=admin).get_json()
     assert archived["status"] == "archived" and archived["version"] == 2  # kept, not deleted
     assert "Archived Org" not in names(client.get("/api/v1/actors?q=Archived"))
 
@@ -259,8 +255,8 @@ def test_writes_need_the_admin_token(client, make_actor, method, path):
         ),
     ],
 )
-def test_invalid_actor_is_422_naming_the_field_and_rule(client, overrides, field, rule):
-    response = post_actor(client, **overrides)
+def test_invalid_actor_is_422_naming_the_field_and_rule(client, overrides, field, rule, post_actor):
+    response = post_actor(**overrides)
     assert response.status_code == 422, response.get_json()
     assert response.content_type == "application/problem+json"
     problem = response.get_json()
@@ -269,17 +265,17 @@ def test_invalid_actor_is_422_naming_the_field_and_rule(client, overrides, field
     assert field in problem["detail"]
 
 
-def test_missing_required_fields_are_all_named(client):
-    response = client.post("/api/v1/actors", json={}, headers=ADMIN)
+def test_missing_required_fields_are_all_named(client, admin):
+    response = client.post("/api/v1/actors", json={}, headers=admin)
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"kind", "name", "language", "location"}
 
 
-def test_a_refused_create_writes_nothing(client, session):
+def test_a_refused_create_writes_nothing(client, session, post_actor):
     from api.actors.models import Actor
 
     before = session.query(Actor).count()
-    post_actor(client, themes=["violence", "unknown_theme"])
+    post_actor(themes=["violence", "unknown_theme"])
     assert session.query(Actor).count() == before
 
 

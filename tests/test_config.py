@@ -21,12 +21,8 @@ def test_defaults_are_for_local_use():
     "env",
     [
         {"PEACEMAP_ENV": "production"},
-        {"PEACEMAP_ENV": "production", "PEACEMAP_SECRET_KEY": STRONG},
-        {
-            "PEACEMAP_ENV": "production",
-            "PEACEMAP_SECRET_KEY": STRONG,
-            "PEACEMAP_ADMIN_TOKEN": "short",
-        },
+        {"PEACEMAP_ENV": "production", "PEACEMAP_SECRET_KEY": "dev-only-secret-key-change-me"},
+        {"PEACEMAP_ENV": "production", "PEACEMAP_SECRET_KEY": "short"},
     ],
 )
 def test_production_refuses_default_or_weak_secrets(env):
@@ -35,7 +31,7 @@ def test_production_refuses_default_or_weak_secrets(env):
 
 
 def test_production_starts_with_strong_secrets(database_url):
-    env = {"ENV_NAME": "production", "SECRET_KEY": STRONG, "ADMIN_TOKEN": STRONG + "y"}
+    env = {"ENV_NAME": "production", "SECRET_KEY": STRONG}
     check_safe_for_production(env)
     with pytest.raises(ConfigError):
         create_app({"ENV_NAME": "production", "DATABASE_URL": database_url})

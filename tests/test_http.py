@@ -6,7 +6,6 @@ import pytest
 from werkzeug.exceptions import BadRequest, Forbidden, TooManyRequests
 
 from api import create_app
-from tests.conftest import ADMIN
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
@@ -21,28 +20,28 @@ def assert_problem(response, status):
     return body
 
 
-def test_404_405_415_are_problems(client):
+def test_404_405_415_are_problems(client, admin):
     assert_problem(client.get("/api/v1/nowhere"), 404)
     response = client.put("/api/v1/actors", json={})
     assert_problem(response, 405)
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
-    body = assert_problem(client.post("/api/v1/actors", data="name=x", headers=ADMIN), 415)
+    body = assert_problem(client.post("/api/v1/actors", data="name=x", headers=admin), 415)
     assert "application/json" in body["detail"]
 
 
-def test_malformed_json_is_400(client):
+def test_malformed_json_is_400(client, admin):
     response = client.post(
-        "/api/v1/actors", data="{not json", content_type="application/json", headers=ADMIN
+        "/api/v1/actors", data="{not json", content_type="application/json", headers=admin
     )
     assert_problem(response, 400)
 
 
-def test_oversized_body_is_413(client):
+def test_oversized_body_is_413(client, admin):
     response = client.post(
         "/api/v1/actors",
         data="[" + "1," * 600_000 + "1]",
         content_type="application/json",
-        headers=ADMIN,
+        headers=admin,
     )
     assert_problem(response, 413)
 
@@ -53,10 +52,10 @@ def test_validation_problem_has_a_per_field_errors_map(client):
     assert "limit" in body["detail"] and "kind" in body["detail"]
 
 
-def test_conflict_is_409(client):
+def test_conflict_is_409(client, admin):
     theme = {"key": "peace_tech", "label": "Peace technology", "group": "sector"}
-    assert client.post("/api/v1/themes", json=theme, headers=ADMIN).status_code == 201
-    assert_problem(client.post("/api/v1/themes", json=theme, headers=ADMIN), 409)
+    assert client.post("/api/v1/themes", json=theme, headers=admin).status_code == 201
+    assert_problem(client.post("/api/v1/themes", json=theme, headers=admin), 409)
 
 
 def test_unauthorised_is_401_with_a_challenge(client):
@@ -104,11 +103,11 @@ def test_get_has_an_etag_and_answers_304(client, make_actor):
         assert again.get_data() == b""
 
 
-def test_etag_changes_when_the_actor_changes(client, make_actor):
+def test_etag_changes_when_the_actor_changes(client, make_actor, admin):
     actor = make_actor()
     url = f"/api/v1/actors/{actor.id}"
     etag = client.get(url).headers["ETag"]
-    client.patch(url, json={"summary": "changed"}, headers={**ADMIN, "If-Match": etag})
+    client.patch(url, json={"summary": "changed"}, headers={**admin, "If-Match": etag})
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
 
 
@@ -164,6 +163,8 @@ def test_openapi_document_describes_everything(client):
         p["name"] for p in listing["parameters"]
     }
     assert "application/geo+json" in listing["responses"]["200"]["content"]
+    operations = [op for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)]
+    assert all("Who:" in op.get("description", "") for op in operations)
     assert client.get("/api/v1/docs").status_code == 200
     with client.get("/static/swagger-ui/swagger-ui-bundle.js") as bundle:
         assert bundle.status_code == 200

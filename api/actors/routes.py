@@ -5,30 +5,36 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.accounts.service import record_location_access
 from api.actors import service
 from api.actors.models import Actor
 from api.actors.schemas import (
     ActorCreateSchema,
+    ActorItemArgsSchema,
     ActorListSchema,
     ActorPatchSchema,
+    ActorPrivateSchema,
     ActorQueryArgsSchema,
-    ActorRepresentationArgsSchema,
     ActorSchema,
 )
-from api.auth import Viewer, admin_only, current_viewer
+from api.auth import allowed, current_principal, signed_in
 from api.db import db
 from api.http import (
     GEOJSON,
     json_response,
     link_header,
+    page_response,
     require_if_match,
     version_etag,
     wants_geojson,
 )
+from api.permissions import require, who
+from api.schemas import page_size
+from geo.privacy import Precision
 
 blp = Blueprint(
     "actors",
@@ -38,19 +44,21 @@ blp = Blueprint(
     "government bodies and media working on peace. Public locations are generalised.",
 )
 
-ADMIN = [{"bearerAuth": []}]
+BEARER = [{"bearerAuth": []}]
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 GEOJSON_DOC = {"description": "The same as a GeoJSON FeatureCollection (f=geojson or Accept)"}
 
 
 @lru_cache(maxsize=256)
 def _schema(fields: tuple[str, ...] | None, private: bool) -> ActorSchema:
-    exclude = () if private else ("contact",)
-    only = None if fields is None else tuple({"id", *fields} - set(exclude))
-    return ActorSchema(only=only, exclude=() if only else exclude)
+    schema = ActorPrivateSchema if private else ActorSchema
+    return schema(only=None if fields is None else {"id", *fields})
 
 
-def represent(actor: Actor, viewer: Viewer, fields, distance_km: float | None = None) -> dict:
-    data = _schema(tuple(sorted(fields)) if fields else None, viewer.sees_private).dump(actor)
+def represent(
+    actor: Actor, fields=None, distance_km: float | None = None, *, private=False
+) -> dict:
+    data = _schema(tuple(sorted(fields)) if fields else None, private).dump(actor)
     if distance_km is not None and (not fields or "distance_km" in fields):
         data["distance_km"] = round(distance_km, 3)
     return data
@@ -67,16 +75,14 @@ def as_feature(properties: dict) -> dict:
     }
 
 
-def _etag(actor: Actor, args: dict, viewer: Viewer) -> str:
+def _etag(actor: Actor, args: dict) -> str:
     """Version-based, so it serves If-Match; a variant suffix keeps representations apart."""
-    variant = [
-        args.get("f") or "",
-        ",".join(sorted(args.get("fields") or ())),
-        str(viewer.sees_private),
-    ]
-    if variant == ["", "", "False"]:
+    variant = "|".join(
+        [args.get("f") or "", ",".join(sorted(args.get("fields") or ())), args.get("include") or ""]
+    )
+    if variant == "||":
         return version_etag(actor.version)
-    digest = hashlib.blake2b("|".join(variant).encode(), digest_size=4).hexdigest()
+    digest = hashlib.blake2b(variant.encode(), digest_size=4).hexdigest()
     return f"{version_etag(actor.version)};{digest}"
 
 
@@ -91,108 +97,111 @@ class Actors(MethodView):
     def get(self, args):
         """Search and list actors
 
+        Who: anyone (published actors); moderators and admins may filter by status.
         Filters combine with AND; list values (comma-separated or repeated) with OR.
         Spatial filters and distances use each actor's public location."""
-        viewer = current_viewer()
-        limit = args.get("limit") or current_app.config["PAGE_LIMIT_DEFAULT"]
-        page = service.search_actors(db.session, args, viewer, limit=limit)
-        items = [represent(actor, viewer, args.get("fields"), km) for actor, km in page.items]
-        headers = {"Link": link_header(args["offset"], limit, len(items), page.total)}
-        if wants_geojson(args.get("f")):
-            body = {
-                "type": "FeatureCollection",
-                "features": [as_feature(item) for item in items],
-                "numberMatched": page.total,
-                "numberReturned": len(items),
-            }
-            return json_response(body, mimetype=GEOJSON, headers=headers)
+        limit = page_size(args)
+        page = service.search_actors(db.session, args, current_principal(), limit=limit)
+        items = [represent(actor, args.get("fields"), km) for actor, km in page.items]
+        if not wants_geojson(args.get("f")):
+            return page_response(items, offset=args["offset"], limit=limit, total=page.total)
         body = {
-            "items": items,
-            "count": len(items),
-            "total": page.total,
-            "limit": limit,
-            "offset": args["offset"],
+            "type": "FeatureCollection",
+            "features": [as_feature(item) for item in items],
+            "numberMatched": page.total,
+            "numberReturned": len(items),
         }
-        return json_response(body, headers=headers)
+        headers = {"Link": link_header(args["offset"], limit, len(items), page.total)}
+        return json_response(body, mimetype=GEOJSON, headers=headers)
 
-    @admin_only
+    @allowed("actor.create")
     @blp.arguments(ActorCreateSchema)
     @blp.response(201, ActorSchema, headers={"Location": {"description": "URL of the new actor"}})
-    @blp.alt_response(401, description="No or invalid administrator token")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Not allowed to create actors directly")
     @blp.alt_response(413, description="Request body too large")
     @blp.alt_response(415, description="Body is not JSON")
     @blp.alt_response(422, description="Invalid actor")
-    @blp.doc(security=ADMIN)
+    @blp.doc(security=BEARER, description=f"Who: {who('actor.create')}.")
     def post(self, data):
-        """Create an actor (administrators until accounts exist)"""
-        viewer = current_viewer()
+        """Create an actor"""
         actor = service.create_actor(db.session, data)
         headers = {
             "Location": url_for("actors.ActorById", actor_id=actor.id, _external=True),
             "ETag": f'"{version_etag(actor.version)}"',
         }
-        return json_response(represent(actor, viewer, None), 201, headers=headers)
+        return json_response(represent(actor), 201, headers=headers)
 
 
 @blp.route("/<uuid:actor_id>")
 class ActorById(MethodView):
-    @blp.arguments(ActorRepresentationArgsSchema, location="query")
+    @blp.arguments(ActorItemArgsSchema, location="query")
     @blp.response(
-        200, ActorSchema, headers={"ETag": {"description": "Use in If-Match to change it"}}
+        200, ActorPrivateSchema, headers={"ETag": {"description": "Use in If-Match to change it"}}
     )
     @blp.doc(responses={"200": {"content": {GEOJSON: {"description": "As a GeoJSON Feature"}}}})
     @blp.alt_response(304, description="Not modified (If-None-Match)")
-    @blp.alt_response(404, description="No published actor with this id")
+    @blp.alt_response(403, description="include=private by someone not allowed to see it")
+    @blp.alt_response(404, description="No actor with this id that you may see")
     def get(self, args, actor_id):
-        """Read an actor"""
-        viewer = current_viewer()
-        actor = service.get_actor(db.session, actor_id, viewer)
-        data = represent(actor, viewer, args.get("fields"))
-        headers = {"ETag": f'"{_etag(actor, args, viewer)}"'}
+        """Read an actor
+
+        Who: anyone for published actors; moderators, admins and the actor's members for
+        others. `include=private` (contact, exact location): moderators, admins and the
+        actor's managers; each read of a generalised actor's exact location is logged."""
+        principal = current_principal()
+        actor = service.get_actor(db.session, actor_id, principal)
+        private = args.get("include") == "private"
+        if private:
+            require(principal, "actor.read_private", actor)
+            if actor.location_precision != Precision.EXACT:
+                record_location_access(db.session, principal, actor.id)
+        data = represent(actor, args.get("fields"), private=private)
+        headers = {"ETag": f'"{_etag(actor, args)}"'}
+        if private:
+            headers["Cache-Control"] = "private, no-store"
         if wants_geojson(args.get("f")):
             return json_response(as_feature(data), mimetype=GEOJSON, headers=headers)
         return json_response(data, headers=headers)
 
-    @admin_only
+    @signed_in
     @blp.arguments(ActorPatchSchema(partial=True))
     @blp.response(200, ActorSchema)
-    @blp.alt_response(401, description="No or invalid administrator token")
-    @blp.alt_response(404, description="No actor with this id")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Not allowed to change this actor (or these fields)")
+    @blp.alt_response(404, description="No actor with this id that you may see")
     @blp.alt_response(412, description="If-Match does not name the current version")
     @blp.alt_response(415, description="Body is not JSON")
     @blp.alt_response(422, description="Invalid change")
     @blp.alt_response(428, description="If-Match header missing")
     @blp.doc(
-        security=ADMIN,
-        parameters=[
-            {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-        ],
+        security=BEARER,
+        parameters=[IF_MATCH],
+        description=f"Who: {who('actor.update')}; status and verified: {who('actor.moderate')}.",
     )
     def patch(self, changes, actor_id):
         """Change some fields of an actor"""
-        viewer = current_viewer()
-        actor = service.get_actor(db.session, actor_id, viewer)
+        principal = current_principal()
+        actor = service.get_actor(db.session, actor_id, principal)
+        require(principal, "actor.update", actor)
+        if {"status", "verified"} & changes.keys():
+            require(principal, "actor.moderate", actor)
         require_if_match(actor.version)
         actor = service.update_actor(db.session, actor, changes)
-        headers = {"ETag": f'"{version_etag(actor.version)}"'}
-        return json_response(represent(actor, viewer, None), headers=headers)
+        return json_response(represent(actor), headers={"ETag": f'"{version_etag(actor.version)}"'})
 
-    @admin_only
+    @signed_in
     @blp.response(204)
-    @blp.alt_response(401, description="No or invalid administrator token")
-    @blp.alt_response(404, description="No actor with this id")
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Not allowed to archive actors")
+    @blp.alt_response(404, description="No actor with this id that you may see")
     @blp.alt_response(412, description="If-Match does not name the current version")
     @blp.alt_response(428, description="If-Match header missing")
-    @blp.doc(
-        security=ADMIN,
-        parameters=[
-            {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-        ],
-    )
+    @blp.doc(security=BEARER, parameters=[IF_MATCH], description=f"Who: {who('actor.archive')}.")
     def delete(self, actor_id):
         """Archive an actor (it disappears from public lists; nothing is deleted)"""
-        viewer = current_viewer()
-        actor = service.get_actor(db.session, actor_id, viewer)
+        principal = current_principal()
+        actor = service.get_actor(db.session, actor_id, principal)
+        require(principal, "actor.archive", actor)
         require_if_match(actor.version)
         service.archive_actor(db.session, actor)
-        return "", 204

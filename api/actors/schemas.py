@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import marshmallow as ma
-from flask import current_app
 from marshmallow import validate as v
 
 from api.actors.models import ACTOR_KINDS, ACTOR_STATUSES
 from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, HttpUrl, LanguageTag, unique
+from api.schemas import PageArgsSchema
 from geo.privacy import Precision
 
 PRECISIONS = [p.value for p in Precision]
@@ -142,9 +142,6 @@ class ActorSchema(ma.Schema):
     language = ma.fields.String(metadata={"description": "BCP 47 tag of the texts"})
     website = ma.fields.String(allow_none=True)
     links = ma.fields.List(ma.fields.Nested(LinkSchema))
-    contact = ma.fields.Nested(
-        ContactSchema, metadata={"description": "Only for administrators and the actor's managers"}
-    )
     working_languages = ma.fields.List(ma.fields.String())
     themes = ma.fields.List(ma.fields.String())
     location = GeoJSONGeometry(
@@ -167,7 +164,18 @@ class ActorSchema(ma.Schema):
     version = ma.fields.Integer()
 
 
-PUBLIC_PROPERTIES = tuple(name for name in ActorSchema._declared_fields if name != "contact")
+PUBLIC_PROPERTIES = tuple(ActorSchema._declared_fields)
+
+
+class ActorPrivateSchema(ActorSchema):
+    """With the private details, for those allowed to see them (``include=private``)."""
+
+    contact = ma.fields.Nested(ContactSchema)
+    exact_location = GeoJSONGeometry(
+        allowed=("Point",),
+        attribute="location",
+        metadata={"description": "The exact base location; every read is logged"},
+    )
 
 
 class ActorListSchema(ma.Schema):
@@ -187,7 +195,7 @@ class ActorRepresentationArgsSchema(ma.Schema):
     """How to represent actors: which properties, which format."""
 
     fields = DelimitedList(
-        ma.fields.String(validate=v.OneOf((*PUBLIC_PROPERTIES, "contact"))),
+        ma.fields.String(validate=v.OneOf(PUBLIC_PROPERTIES)),
         metadata={"description": "Only these properties (id is always included)"},
     )
     f = ma.fields.String(
@@ -196,7 +204,17 @@ class ActorRepresentationArgsSchema(ma.Schema):
     )
 
 
-class ActorQueryArgsSchema(ActorRepresentationArgsSchema):
+class ActorItemArgsSchema(ActorRepresentationArgsSchema):
+    include = ma.fields.String(
+        validate=v.OneOf(("private",)),
+        metadata={
+            "description": "private: add contact details and the exact location, for a "
+            "moderator, admin or the actor's manager (each read is logged)"
+        },
+    )
+
+
+class ActorQueryArgsSchema(PageArgsSchema, ActorRepresentationArgsSchema):
     q = ma.fields.String(
         validate=v.Length(1, 200), metadata={"description": "Text search over name and summary"}
     )
@@ -215,7 +233,7 @@ class ActorQueryArgsSchema(ActorRepresentationArgsSchema):
     )
     status = DelimitedList(
         ma.fields.String(validate=v.OneOf(ACTOR_STATUSES)),
-        metadata={"description": "Administrators only; others always see published actors"},
+        metadata={"description": "Moderators and admins only; others see published actors"},
     )
     bbox = DelimitedList(
         ma.fields.Float(allow_nan=False),
@@ -262,12 +280,6 @@ class ActorQueryArgsSchema(ActorRepresentationArgsSchema):
             raise ma.ValidationError(
                 "must be a longitude within -180..180 and a latitude within -90..90."
             )
-
-    @ma.validates("limit")
-    def check_limit(self, limit, **kwargs):
-        maximum = current_app.config["PAGE_LIMIT_MAX"]
-        if limit > maximum:
-            raise ma.ValidationError(f"must be at most {maximum}.")
 
     @ma.validates_schema
     def check_combinations(self, data, **kwargs):

@@ -14,8 +14,9 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
-from api.auth import Viewer
 from api.errors import NotFound, Unprocessable
+from api.permissions import can, is_staff
+from api.principal import Principal
 from api.themes.service import check_theme_keys
 from geo import filters
 from geo.countries import contains, country_at
@@ -48,10 +49,12 @@ def create_actor(session: Session, data: dict, *, actor_id: uuid.UUID | None = N
     return actor
 
 
-def get_actor(session: Session, actor_id: uuid.UUID, viewer: Viewer) -> Actor:
+def get_actor(session: Session, actor_id: uuid.UUID, principal: Principal) -> Actor:
     actor = session.get(Actor, actor_id)
-    if actor is None or not (viewer.sees_private or actor.status == "published"):
-        # Unpublished actors are indistinguishable from missing ones to the public.
+    if actor is None or not (
+        actor.status == "published" or can(principal, "actor.read_unpublished", actor)
+    ):
+        # Unpublished actors are indistinguishable from missing ones to whoever may not see them.
         raise NotFound(f"No actor with id {actor_id}.")
     return actor
 
@@ -86,8 +89,8 @@ def archive_actor(session: Session, actor: Actor) -> None:
     session.flush()
 
 
-def search_actors(session: Session, args: dict, viewer: Viewer, *, limit: int) -> Page:
-    conditions = list(_conditions(args, viewer))
+def search_actors(session: Session, args: dict, principal: Principal, *, limit: int) -> Page:
+    conditions = list(_conditions(args, principal))
     stmt = select(Actor).where(*conditions)
     distance = None
     if "near" in args:
@@ -100,10 +103,10 @@ def search_actors(session: Session, args: dict, viewer: Viewer, *, limit: int) -
     return Page(rows, _capped_count(session, conditions, args["offset"], limit, len(rows)))
 
 
-def _conditions(args: dict, viewer: Viewer):
+def _conditions(args: dict, principal: Principal):
     """Every filter works on the public location: filtering on the exact point while
     showing a generalised one would let anyone recover it with shrinking queries."""
-    statuses = args.get("status") if viewer.sees_private else None
+    statuses = args.get("status") if is_staff(principal.user) else None
     yield Actor.status.in_(statuses or ["published"])
     if kinds := args.get("kind"):
         yield Actor.kind.in_(kinds)

@@ -1,0 +1,42 @@
+"""Passwords and token secrets: how they are made, hashed and checked."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+TOKEN_PREFIX = "pm_"
+# argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, t=3, p=4).
+_hasher = PasswordHasher()
+# Verified against when an email is unknown, so that failure takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def new_token_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(secret: str, key: str) -> str:
+    """Keyed hash (HMAC-SHA256 with the app's secret key): a copy of the database alone
+    is not enough to check a guessed token. Tokens have 256 bits of entropy, so a fast
+    hash is right here (unlike passwords)."""
+    return hmac.new(key.encode(), secret.encode(), hashlib.sha256).hexdigest()

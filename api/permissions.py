@@ -1,0 +1,91 @@
+"""Who may do what: the one place where access rules are declared.
+
+Handlers ask ``can(principal, action, obj)`` or ``require(...)``; they never compare
+roles themselves. Actions name a resource and a verb; rules take the user (None when
+anonymous) and the object the action is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from api.errors import Forbidden, Unauthorized
+from api.principal import Principal
+
+
+def is_admin(user) -> bool:
+    return user is not None and user.role == "admin"
+
+
+def is_staff(user) -> bool:
+    """Moderators and administrators."""
+    return user is not None and user.role in ("moderator", "admin")
+
+
+def _membership_role(user, actor) -> str | None:
+    if user is None or actor is None:
+        return None
+    return next((m.role for m in user.memberships if m.actor_id == actor.id), None)
+
+
+def manages(user, actor) -> bool:
+    return _membership_role(user, actor) == "manager"
+
+
+def belongs_to(user, actor) -> bool:
+    return _membership_role(user, actor) is not None
+
+
+def signed_in(user, obj=None) -> bool:
+    return user is not None
+
+
+Rule = Callable[[Any, Any], bool]
+
+RULES: dict[str, tuple[Rule, str]] = {
+    # action: (rule, who, as the API documentation states it)
+    "actor.create": (lambda u, o: is_staff(u), "moderator or admin"),
+    "actor.update": (
+        lambda u, a: is_staff(u) or manages(u, a),
+        "moderator, admin or the actor's manager",
+    ),
+    "actor.moderate": (lambda u, a: is_staff(u), "moderator or admin"),  # status, verified
+    "actor.archive": (lambda u, a: is_staff(u), "moderator or admin"),
+    "actor.read_unpublished": (
+        lambda u, a: is_staff(u) or belongs_to(u, a),
+        "moderator, admin or a member of the actor",
+    ),
+    "actor.read_private": (
+        lambda u, a: is_staff(u) or manages(u, a),
+        "moderator, admin or the actor's manager",
+    ),
+    "theme.create": (lambda u, o: is_admin(u), "admin"),
+    "user.manage": (lambda u, o: is_admin(u), "admin"),
+    "audit.read": (lambda u, o: is_admin(u), "admin"),
+    "membership.manage": (
+        lambda u, a: is_admin(u) or manages(u, a),
+        "admin or the actor's manager",
+    ),
+    "account.use": (signed_in, "signed-in user"),
+}
+
+
+def can(principal: Principal, action: str, obj: Any = None) -> bool:
+    rule, _ = RULES[action]
+    return rule(principal.user, obj)
+
+
+def require(principal: Principal, action: str, obj: Any = None) -> None:
+    if can(principal, action, obj):
+        return
+    if principal.is_anonymous:
+        raise Unauthorized(
+            "Sign in to do this.", headers={"WWW-Authenticate": 'Bearer realm="peacemap"'}
+        )
+    raise Forbidden(f"Only a {RULES[action][1]} may do this.")
+
+
+def who(action: str) -> str:
+    """The people allowed to do ``action``, for the API documentation."""
+    return RULES[action][1]

@@ -1,0 +1,41 @@
+"""Rate limits (flask-limiter): per account when signed in, per IP address otherwise,
+and stricter on sign-in and registration to slow password guessing. A breach is a 429
+problem with Retry-After."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api.auth import current_principal
+
+
+def _caller_key() -> str:
+    principal = current_principal()
+    return f"user:{principal.user_id}" if principal.user else f"ip:{get_remote_address()}"
+
+
+def _default_limit() -> str:
+    config = current_app.config
+    return config["RATELIMIT_USER"] if current_principal().user else config["RATELIMIT_ANONYMOUS"]
+
+
+def _exempt() -> bool:
+    return request.endpoint == "static" or request.endpoint is None
+
+
+limiter = Limiter(
+    key_func=_caller_key,
+    default_limits=[_default_limit],
+    default_limits_exempt_when=_exempt,
+    headers_enabled=True,
+    retry_after="delta-seconds",
+)
+
+# Shared by sign-in and registration, keyed by IP whoever the caller claims to be.
+credential_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_CREDENTIALS"],
+    scope="credentials",
+    key_func=get_remote_address,
+)
