@@ -83,9 +83,22 @@ def create_app(config: dict | None = None) -> Flask:
     from api.accounts.routes import audit_blp, auth_blp, users_blp
     from api.actors.routes import blp as actors_blp
     from api.cli import register_commands
+    from api.moderation.routes import contributions_blp, moderation_blp
+    from api.observations.routes import blp as observations_blp
+    from api.resources.routes import blp as resources_blp
     from api.themes.routes import blp as themes_blp
 
-    for blueprint in (auth_blp, actors_blp, themes_blp, users_blp, audit_blp):
+    for blueprint in (
+        auth_blp,
+        actors_blp,
+        resources_blp,
+        observations_blp,
+        themes_blp,
+        contributions_blp,
+        moderation_blp,
+        users_blp,
+        audit_blp,
+    ):
         api.register_blueprint(blueprint)
     register_commands(app)
 

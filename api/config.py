@@ -37,6 +37,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
+        "CLAIM_MINUTES": _int(env, "PEACEMAP_CLAIM_MINUTES", 30),
+        "FLAG_REVIEW_THRESHOLD": _int(env, "PEACEMAP_FLAG_REVIEW_THRESHOLD", 3),
+        # Approved contributions before a contributor's new ones stop being marked unverified.
+        "TRACK_RECORD_APPROVALS": _int(env, "PEACEMAP_TRACK_RECORD_APPROVALS", 3),
         # Number of reverse proxies in front of the app whose X-Forwarded-For to trust.
         "TRUSTED_PROXIES": _int(env, "PEACEMAP_TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": env.get("PEACEMAP_RATELIMIT_ENABLED", "true").lower() != "false",

@@ -132,6 +132,18 @@ class DelimitedList(ma.fields.List):
         return super()._deserialize(items, attr, data, **kwargs)
 
 
+def validate_bbox(bbox: list[float]) -> None:
+    if len(bbox) != 4:
+        raise ma.ValidationError("must be four numbers: west,south,east,north.")
+    west, south, east, north = bbox
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise ma.ValidationError("longitudes must be within -180..180.")
+    if not (-90 <= south <= 90 and -90 <= north <= 90):
+        raise ma.ValidationError("latitudes must be within -90..90.")
+    if south > north:
+        raise ma.ValidationError("south must not be greater than north.")
+
+
 def unique(values: list) -> None:
     if len(set(values)) != len(values):
         raise ma.ValidationError("must not repeat a value.")

@@ -62,6 +62,7 @@ def _add_etag_and_answer_conditionals(response: Response) -> Response:
     if not response.get_etag()[0]:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest())
     response.vary.add("Accept")
+    response.vary.add("Accept-Language")
     response.vary.add("Authorization")
     return response.make_conditional(request)
 
@@ -140,7 +141,10 @@ def wants_geojson(format_arg: str | None) -> bool:
     )
 
 
-def page_response(items: list, *, offset: int, limit: int, total: int | None = None) -> Response:
+def page_response(
+    items: list, *, offset: int, limit: int, total: int | None = None, **extra
+) -> Response:
     """A page of a list: items, counts and RFC 8288 Link headers."""
     body = {"items": items, "count": len(items), "total": total, "limit": limit, "offset": offset}
+    body.update(extra)
     return json_response(body, headers={"Link": link_header(offset, limit, len(items), total)})

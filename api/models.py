@@ -3,6 +3,16 @@
 from api.accounts.models import AccessToken, AuditEvent, LocationAccess, Membership, User
 from api.actors.models import Actor
 from api.db import Base
+from api.moderation.models import (
+    Contribution,
+    Flag,
+    IdempotencyRecord,
+    ModerationEvent,
+    Translation,
+)
+from api.observations.models import Observation
+from api.resources.models import Resource
+from api.revisions.models import Revision
 from api.themes.models import Theme
 
 __all__ = [
@@ -10,8 +20,16 @@ __all__ = [
     "Actor",
     "AuditEvent",
     "Base",
+    "Contribution",
+    "Flag",
+    "IdempotencyRecord",
     "LocationAccess",
     "Membership",
+    "ModerationEvent",
+    "Observation",
+    "Resource",
+    "Revision",
     "Theme",
+    "Translation",
     "User",
 ]

@@ -68,6 +68,13 @@ RULES: dict[str, tuple[Rule, str]] = {
         "admin or the actor's manager",
     ),
     "account.use": (signed_in, "signed-in user"),
+    "contribution.submit": (signed_in, "signed-in user"),
+    "flag.create": (signed_in, "signed-in user"),
+    "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
+    "history.read": (
+        lambda u, item: is_staff(u) or (item is not None and manages(u, item)),
+        "moderator, admin or the actor's manager",
+    ),
 }
 
 

@@ -265,6 +265,23 @@ def _request(client, world, endpoint):
         "list users": ("get", "/api/v1/users", None),
         "read audit": ("get", "/api/v1/audit/events", None),
         "read me": ("get", "/api/v1/me", None),
+        "propose": (
+            "post",
+            "/api/v1/contributions",
+            {
+                "kind": "new_actor",
+                "payload": {k: v for k, v in actor_payload().items() if k != "status"},
+            },
+        ),
+        "flag": (
+            "post",
+            "/api/v1/flags",
+            {"target_type": "actor", "target_id": str(published.id), "reason": "outdated"},
+        ),
+        "moderation queue": ("get", "/api/v1/moderation/queue", None),
+        "moderation log": ("get", "/api/v1/moderation/log", None),
+        "hide": ("post", f"/api/v1/moderation/items/actor/{published.id}/hide", {"reason": "test"}),
+        "history": ("get", f"/api/v1/moderation/items/actor/{published.id}/history", None),
         "add member": (
             "put",
             f"/api/v1/users/{world['users']['contributor'].id}/memberships/{published.id}",
@@ -289,6 +306,12 @@ MATRIX = {
     "read audit": (401, 403, 403, 403, 403, 200),
     "read me": (401, 200, 200, 200, 200, 200),
     "add member": (401, 403, 403, 200, 403, 200),
+    "propose": (401, 201, 201, 201, 201, 201),
+    "flag": (401, 201, 201, 201, 201, 201),
+    "moderation queue": (401, 403, 403, 403, 200, 200),
+    "moderation log": (401, 403, 403, 403, 200, 200),
+    "hide": (401, 403, 403, 403, 204, 204),
+    "history": (401, 403, 403, 200, 200, 200),
 }
 
 

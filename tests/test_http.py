@@ -163,7 +163,9 @@ def test_openapi_document_describes_everything(client):
         p["name"] for p in listing["parameters"]
     }
     assert "application/geo+json" in listing["responses"]["200"]["content"]
-    operations = [op for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)]
+    operations = [
+        op for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)
+    ]
     assert all("Who:" in op.get("description", "") for op in operations)
     assert client.get("/api/v1/docs").status_code == 200
     with client.get("/static/swagger-ui/swagger-ui-bundle.js") as bundle:

@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.content import Located, Moderated
 from api.db import Base
-from geo.privacy import Precision
 
 ACTOR_KINDS = (
     "organisation",
@@ -41,7 +41,7 @@ def _enum(values, name):
     return Enum(*values, name=name, native_enum=True, validate_strings=True)
 
 
-class Actor(Base):
+class Actor(Located, Moderated, Base):
     __tablename__ = "actors"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -58,15 +58,7 @@ class Actor(Base):
         ARRAY(String(35)), server_default=text("'{}'")
     )
     themes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
-    # Restricted: the location as given. Public code paths use public_location only.
-    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
-    location_precision: Mapped[str] = mapped_column(
-        _enum([p.value for p in Precision], "location_precision")
-    )
-    public_location: Mapped[WKBElement] = mapped_column(
-        Geometry("POINT", srid=4326, spatial_index=False)
-    )
-    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2 of the base location
+    # location (restricted), location_precision, public_location, country: see Located.
     countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default=text("'{}'"))
     area: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)

@@ -33,7 +33,9 @@ from api.http import (
     wants_geojson,
 )
 from api.permissions import require, who
+from api.revisions.service import Provenance
 from api.schemas import page_size
+from api.translations import localise, requested_language, translations_for
 from geo.privacy import Precision
 
 blp = Blueprint(
@@ -56,11 +58,20 @@ def _schema(fields: tuple[str, ...] | None, private: bool) -> ActorSchema:
 
 
 def represent(
-    actor: Actor, fields=None, distance_km: float | None = None, *, private=False
+    actor: Actor,
+    fields=None,
+    distance_km: float | None = None,
+    *,
+    private=False,
+    translations: dict | None = None,
+    wanted: str | None = None,
 ) -> dict:
     data = _schema(tuple(sorted(fields)) if fields else None, private).dump(actor)
     if distance_km is not None and (not fields or "distance_km" in fields):
         data["distance_km"] = round(distance_km, 3)
+    localise(data, "actor", actor.language, translations or {}, wanted)
+    if fields:  # only what was asked for, the language properties included
+        data = {key: value for key, value in data.items() if key == "id" or key in fields}
     return data
 
 
@@ -75,12 +86,17 @@ def as_feature(properties: dict) -> dict:
     }
 
 
-def _etag(actor: Actor, args: dict) -> str:
-    """Version-based, so it serves If-Match; a variant suffix keeps representations apart."""
-    variant = "|".join(
-        [args.get("f") or "", ",".join(sorted(args.get("fields") or ())), args.get("include") or ""]
+def _etag(actor: Actor, args: dict, wanted: str | None, translations: dict | None) -> str:
+    """Version-based, so it serves If-Match; a variant suffix keeps representations apart.
+    Translations change the representation but not the version, so they are part of it."""
+    fields = ",".join(sorted(args.get("fields") or ()))
+    stamps = ",".join(
+        f"{lang}@{t.updated_at.timestamp()}" for lang, t in sorted((translations or {}).items())
     )
-    if variant == "||":
+    variant = "|".join(
+        [args.get("f") or "", fields, args.get("include") or "", wanted or "", stamps]
+    )
+    if variant == "||||":
         return version_etag(actor.version)
     digest = hashlib.blake2b(variant.encode(), digest_size=4).hexdigest()
     return f"{version_etag(actor.version)};{digest}"
@@ -102,7 +118,18 @@ class Actors(MethodView):
         Spatial filters and distances use each actor's public location."""
         limit = page_size(args)
         page = service.search_actors(db.session, args, current_principal(), limit=limit)
-        items = [represent(actor, args.get("fields"), km) for actor, km in page.items]
+        translations = translations_for(db.session, "actor", [actor.id for actor, _ in page.items])
+        wanted = requested_language(args.get("lang"))
+        items = [
+            represent(
+                actor,
+                args.get("fields"),
+                km,
+                translations=translations.get(actor.id),
+                wanted=wanted,
+            )
+            for actor, km in page.items
+        ]
         if not wants_geojson(args.get("f")):
             return page_response(items, offset=args["offset"], limit=limit, total=page.total)
         body = {
@@ -125,7 +152,8 @@ class Actors(MethodView):
     @blp.doc(security=BEARER, description=f"Who: {who('actor.create')}.")
     def post(self, data):
         """Create an actor"""
-        actor = service.create_actor(db.session, data)
+        provenance = Provenance(author_id=current_principal().user_id)
+        actor = service.create_actor(db.session, data, provenance)
         headers = {
             "Location": url_for("actors.ActorById", actor_id=actor.id, _external=True),
             "ETag": f'"{version_etag(actor.version)}"',
@@ -156,8 +184,12 @@ class ActorById(MethodView):
             require(principal, "actor.read_private", actor)
             if actor.location_precision != Precision.EXACT:
                 record_location_access(db.session, principal, actor.id)
-        data = represent(actor, args.get("fields"), private=private)
-        headers = {"ETag": f'"{_etag(actor, args)}"'}
+        wanted = requested_language(args.get("lang"))
+        translations = translations_for(db.session, "actor", [actor.id]).get(actor.id)
+        data = represent(
+            actor, args.get("fields"), private=private, translations=translations, wanted=wanted
+        )
+        headers = {"ETag": f'"{_etag(actor, args, wanted, translations)}"'}
         if private:
             headers["Cache-Control"] = "private, no-store"
         if wants_geojson(args.get("f")):
@@ -187,7 +219,9 @@ class ActorById(MethodView):
         if {"status", "verified"} & changes.keys():
             require(principal, "actor.moderate", actor)
         require_if_match(actor.version)
-        actor = service.update_actor(db.session, actor, changes)
+        actor = service.update_actor(
+            db.session, actor, changes, Provenance(author_id=principal.user_id)
+        )
         return json_response(represent(actor), headers={"ETag": f'"{version_etag(actor.version)}"'})
 
     @signed_in
@@ -204,4 +238,4 @@ class ActorById(MethodView):
         actor = service.get_actor(db.session, actor_id, principal)
         require(principal, "actor.archive", actor)
         require_if_match(actor.version)
-        service.archive_actor(db.session, actor)
+        service.archive_actor(db.session, actor, Provenance(author_id=principal.user_id))

@@ -8,7 +8,15 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from api.actors.models import ACTOR_KINDS, ACTOR_STATUSES
-from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, HttpUrl, LanguageTag, unique
+from api.fields import (
+    CountryCode,
+    DelimitedList,
+    GeoJSONGeometry,
+    HttpUrl,
+    LanguageTag,
+    unique,
+    validate_bbox,
+)
 from api.schemas import PageArgsSchema
 from geo.privacy import Precision
 
@@ -156,6 +164,17 @@ class ActorSchema(ma.Schema):
     founded_year = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     verified = ma.fields.Boolean()
+    disclaimers = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "unverified, community_reported, disputed, outdated: show them"},
+    )
+    text_languages = ma.fields.Dict(
+        metadata={"description": "The language each text (name, summary, description) is in"}
+    )
+    translated_fields = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Texts shown in translation"}
+    )
+    available_languages = ma.fields.List(ma.fields.String())
     distance_km = ma.fields.Float(
         metadata={"description": "Distance from `near` (public location), when `near` is given"}
     )
@@ -201,6 +220,9 @@ class ActorRepresentationArgsSchema(ma.Schema):
     f = ma.fields.String(
         validate=v.OneOf(("json", "geojson")),
         metadata={"description": "Output format; also chosen by Accept: application/geo+json"},
+    )
+    lang = LanguageTag(
+        metadata={"description": "Texts in this language where translated (else Accept-Language)"}
     )
 
 
@@ -262,15 +284,7 @@ class ActorQueryArgsSchema(PageArgsSchema, ActorRepresentationArgsSchema):
 
     @ma.validates("bbox")
     def check_bbox(self, bbox, **kwargs):
-        if len(bbox) != 4:
-            raise ma.ValidationError("must be four numbers: west,south,east,north.")
-        west, south, east, north = bbox
-        if not (-180 <= west <= 180 and -180 <= east <= 180):
-            raise ma.ValidationError("longitudes must be within -180..180.")
-        if not (-90 <= south <= 90 and -90 <= north <= 90):
-            raise ma.ValidationError("latitudes must be within -90..90.")
-        if south > north:
-            raise ma.ValidationError("south must not be greater than north.")
+        validate_bbox(bbox)
 
     @ma.validates("near")
     def check_near(self, near, **kwargs):

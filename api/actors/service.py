@@ -7,25 +7,26 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import MultiPolygon, Point
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
-from api.errors import NotFound, Unprocessable
+from api.content import place, replace_location, snapshot
+from api.errors import NotFound
 from api.permissions import can, is_staff
 from api.principal import Principal
+from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
 from geo import filters
-from geo.countries import contains, country_at
 from geo.geojson import SRID
-from geo.privacy import public_point
 
 # Counting every match of a broad query costs a scan; past this many we say "more than".
 COUNT_LIMIT = 10_000
 DEFAULT_RADIUS_KM = 50.0
+NO_PROVENANCE = Provenance()  # loaders and scripts: nobody in particular
 
 
 @dataclass
@@ -34,7 +35,14 @@ class Page:
     total: int | None  # None: more than COUNT_LIMIT
 
 
-def create_actor(session: Session, data: dict, *, actor_id: uuid.UUID | None = None) -> Actor:
+def create_actor(
+    session: Session,
+    data: dict,
+    provenance: Provenance = NO_PROVENANCE,
+    *,
+    actor_id: uuid.UUID | None = None,
+    disclaimers=(),
+) -> Actor:
     data = dict(data)
     check_theme_keys(session, data.get("themes", []))
     actor = Actor(id=actor_id or uuid.uuid4())
@@ -43,50 +51,45 @@ def create_actor(session: Session, data: dict, *, actor_id: uuid.UUID | None = N
     for name, value in data.items():
         if name not in ("country", "location_precision"):
             setattr(actor, name, value)
-    _place(actor, point, data["location_precision"], data.get("country"))
+    place(actor, point, data["location_precision"], data.get("country"))
+    actor.disclaimers = list(disclaimers)
     session.add(actor)
-    session.flush()
+    record_revision(session, actor, "actor", action="created", before=None, **provenance.asdict())
     return actor
+
+
+def is_public(actor: Actor) -> bool:
+    return actor.status == "published" and not actor.hidden
 
 
 def get_actor(session: Session, actor_id: uuid.UUID, principal: Principal) -> Actor:
     actor = session.get(Actor, actor_id)
-    if actor is None or not (
-        actor.status == "published" or can(principal, "actor.read_unpublished", actor)
-    ):
+    if actor is None or not (is_public(actor) or can(principal, "actor.read_unpublished", actor)):
         # Unpublished actors are indistinguishable from missing ones to whoever may not see them.
         raise NotFound(f"No actor with id {actor_id}.")
     return actor
 
 
-def update_actor(session: Session, actor: Actor, changes: dict) -> Actor:
+def update_actor(
+    session: Session, actor: Actor, changes: dict, provenance: Provenance, *, action: str = "edited"
+) -> Actor:
+    """Change an actor and record the revision (managers' direct edits included)."""
     changes = dict(changes)
+    before = snapshot(actor)
     if "themes" in changes:
         check_theme_keys(session, changes["themes"])
     if "area" in changes:
         _set_area(actor, changes.pop("area"))
-    placement = {
-        k: changes.pop(k) for k in ("location", "location_precision", "country") if k in changes
-    }
+    replace_location(actor, changes)
     for name, value in changes.items():
         setattr(actor, name, value)
-    if placement:
-        _place(
-            actor,
-            placement.get("location") or _exact_point(actor),
-            placement.get("location_precision", actor.location_precision),
-            # A new point without a country re-derives it; otherwise keep or take the new one.
-            placement.get("country", None if "location" in placement else actor.country),
-        )
     actor.updated_at = datetime.now(UTC)
-    session.flush()
+    record_revision(session, actor, "actor", action=action, before=before, **provenance.asdict())
     return actor
 
 
-def archive_actor(session: Session, actor: Actor) -> None:
-    actor.status = "archived"
-    actor.updated_at = datetime.now(UTC)
-    session.flush()
+def archive_actor(session: Session, actor: Actor, provenance: Provenance) -> None:
+    update_actor(session, actor, {"status": "archived"}, provenance, action="archived")
 
 
 def search_actors(session: Session, args: dict, principal: Principal, *, limit: int) -> Page:
@@ -106,8 +109,11 @@ def search_actors(session: Session, args: dict, principal: Principal, *, limit: 
 def _conditions(args: dict, principal: Principal):
     """Every filter works on the public location: filtering on the exact point while
     showing a generalised one would let anyone recover it with shrinking queries."""
-    statuses = args.get("status") if is_staff(principal.user) else None
+    staff = is_staff(principal.user)
+    statuses = args.get("status") if staff else None
     yield Actor.status.in_(statuses or ["published"])
+    if not staff:
+        yield Actor.hidden.is_(False)
     if kinds := args.get("kind"):
         yield Actor.kind.in_(kinds)
     if themes := args.get("theme"):
@@ -166,29 +172,6 @@ def _capped_count(
     capped = select(literal(1)).select_from(Actor).where(*conditions).limit(COUNT_LIMIT + 1)
     total = session.scalar(select(func.count()).select_from(capped.subquery()))
     return None if total > COUNT_LIMIT else total
-
-
-def _place(actor: Actor, point: BaseGeometry, precision: str, country: str | None) -> None:
-    """Set the exact location, its country and, once, the public location."""
-    errors = {}
-    if country is None:
-        country = country_at(point.x, point.y)
-        if country is None:
-            errors["country"] = ["could not be derived from the location (at sea?): send it."]
-    elif not contains(country, point.x, point.y):
-        errors["location"] = [f"is not inside country {country}."]
-    if errors:
-        raise Unprocessable("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors)
-    actor.location = from_shape(point, srid=SRID)
-    actor.location_precision = precision
-    actor.country = country
-    actor.public_location = from_shape(
-        Point(public_point(point.x, point.y, precision, country)), srid=SRID
-    )
-
-
-def _exact_point(actor: Actor) -> BaseGeometry:
-    return to_shape(actor.location)
 
 
 def _set_area(actor: Actor, area: BaseGeometry | None) -> None:

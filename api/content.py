@@ -1,0 +1,123 @@
+"""What actors, resources and observations share: moderation columns, placement of a
+generalised location, and snapshots for revisions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point, mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Boolean, Enum, String, inspect, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from api.errors import Unprocessable
+from geo.countries import contains, country_at
+from geo.geojson import SRID
+from geo.privacy import Precision, public_point
+
+DISCLAIMERS = ("unverified", "community_reported", "disputed", "outdated")
+
+
+class Moderated:
+    """Columns of every piece of public content that moderators can act on."""
+
+    # Removed by moderation: gone from public output, never deleted.
+    hidden: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    disclaimers: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default=text("'{}'"))
+
+
+class Located:
+    """An exact location (restricted), its precision and the public location derived from
+    it once, when written (see geo.privacy)."""
+
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+
+    @declared_attr
+    def location_precision(cls) -> Mapped[str]:
+        return mapped_column(Enum(*[p.value for p in Precision], name="location_precision"))
+
+    public_location: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False)
+    )
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2 of the location
+
+
+def place(item: Located, point: BaseGeometry, precision: str, country: str | None) -> None:
+    """Set the exact location, its country and, once, the public location."""
+    errors = {}
+    if country is None:
+        country = country_at(point.x, point.y)
+        if country is None:
+            errors["country"] = ["could not be derived from the location (at sea?): send it."]
+    elif not contains(country, point.x, point.y):
+        errors["location"] = [f"is not inside country {country}."]
+    if errors:
+        raise Unprocessable("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors)
+    item.location = from_shape(point, srid=SRID)
+    item.location_precision = precision
+    item.country = country
+    item.public_location = from_shape(
+        Point(public_point(point.x, point.y, precision, country)), srid=SRID
+    )
+
+
+def replace_location(item: Located, changes: dict) -> None:
+    """Apply location, precision and country changes (popped from ``changes``) together."""
+    placement = {
+        k: changes.pop(k) for k in ("location", "location_precision", "country") if k in changes
+    }
+    if not placement:
+        return
+    place(
+        item,
+        placement.get("location") or to_shape(item.location),
+        placement.get("location_precision", item.location_precision),
+        # A new point without a country re-derives it; otherwise keep or take the new one.
+        placement.get("country", None if "location" in placement else item.country),
+    )
+
+
+# -- snapshots ------------------------------------------------------------------------------
+
+NOT_SNAPSHOTTED = {"id", "version", "created_at", "updated_at", "search_vector"}
+
+
+def snapshot(item) -> dict:
+    """The item's content as JSON values (as stored in JSONB), for revisions and diffs."""
+    values = {
+        column.key: _to_json(getattr(item, column.key))
+        for column in inspect(item).mapper.column_attrs
+        if column.key not in NOT_SNAPSHOTTED
+    }
+    return json.loads(json.dumps(values))  # tuples become lists, as they come back from JSONB
+
+
+def restore(item, values: dict) -> None:
+    """Set the item's content back to a snapshot."""
+    mapper = inspect(item).mapper
+    for key, value in values.items():
+        column_type = mapper.columns[key].type
+        if isinstance(column_type, Geometry):
+            value = None if value is None else from_shape(shape(value), srid=SRID)
+        elif value is not None and column_type.python_type is date:
+            value = date.fromisoformat(value)
+        elif value is not None and column_type.python_type is uuid.UUID:
+            value = uuid.UUID(value)
+        setattr(item, key, value)
+
+
+def _to_json(value):
+    if isinstance(value, WKBElement):
+        return mapping(to_shape(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value

@@ -1,0 +1,237 @@
+import marshmallow as ma
+from marshmallow import validate as v
+
+from api.content import DISCLAIMERS
+from api.fields import CountryCode, DelimitedList, LanguageTag, unique, validate_bbox
+from api.moderation.models import CONTRIBUTION_KINDS, FLAG_REASONS, STATES, TARGET_TYPES
+from api.moderation.workflow import ALL_DECISIONS
+from api.schemas import PageArgsSchema
+
+PROPOSABLE = tuple(k for k in CONTRIBUTION_KINDS if k != "flag_review")
+
+
+class ContributionCreateSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=v.OneOf(PROPOSABLE))
+    target_type = ma.fields.String(
+        validate=v.OneOf(("actor", "resource")),
+        metadata={"description": "translation: what is translated (actor_edit: always actor)"},
+    )
+    target_id = ma.fields.UUID(metadata={"description": "actor_edit and translation: the item"})
+    payload = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "new_actor: an actor; actor_edit: the fields to change; new_resource: "
+            "a resource; new_observation: an observation; translation: {language, texts}"
+        },
+    )
+
+    @ma.validates_schema
+    def target_needed(self, data, **kwargs):
+        if data.get("kind") in ("actor_edit", "translation") and "target_id" not in data:
+            raise ma.ValidationError(f"is required for {data['kind']}.", "target_id")
+        if data.get("kind") == "translation" and "target_type" not in data:
+            raise ma.ValidationError("is required for a translation.", "target_type")
+
+
+class ResubmitSchema(ma.Schema):
+    payload = ma.fields.Dict(required=True)
+
+
+class TranslationProposalSchema(ma.Schema):
+    language = LanguageTag(required=True)
+    texts = ma.fields.Dict(
+        keys=ma.fields.String(validate=v.OneOf(("name", "summary", "description", "title"))),
+        values=ma.fields.String(validate=v.Length(1, 20_000)),
+        required=True,
+        validate=v.Length(min=1),
+    )
+
+
+class ContributionSchema(ma.Schema):
+    id = ma.fields.UUID()
+    kind = ma.fields.String()
+    state = ma.fields.String()
+    target_type = ma.fields.String(allow_none=True)
+    target_id = ma.fields.UUID(allow_none=True)
+    base_version = ma.fields.Integer(allow_none=True)
+    payload = ma.fields.Dict()
+    reason = ma.fields.String(allow_none=True, metadata={"description": "The moderator's reason"})
+    language = ma.fields.String(allow_none=True)
+    themes = ma.fields.List(ma.fields.String())
+    country = ma.fields.String(allow_none=True)
+    submitted_at = ma.fields.AwareDateTime()
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    updated_at = ma.fields.AwareDateTime()
+    version = ma.fields.Integer()
+
+
+class ContributionReviewSchema(ContributionSchema):
+    """What moderators see besides: author, claim, possible duplicates, the diff of an edit."""
+
+    author_id = ma.fields.UUID(allow_none=True)
+    claimed_by = ma.fields.UUID(allow_none=True)
+    claimed_until = ma.fields.AwareDateTime(allow_none=True)
+    decided_by = ma.fields.UUID(allow_none=True)
+    duplicates = ma.fields.List(ma.fields.Dict())
+    diff = ma.fields.Dict(
+        metadata={
+            "description": "Edits: per field, base, current and proposed values, and conflict"
+        }
+    )
+    flags = ma.fields.List(ma.fields.Dict(), metadata={"description": "flag_review: the flags"})
+
+
+class DecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=v.OneOf(ALL_DECISIONS))
+    reason = ma.fields.String(
+        validate=v.Length(1, 2000),
+        metadata={"description": "Required to reject, request changes, dismiss or hide"},
+    )
+    merge_into = ma.fields.UUID(metadata={"description": "merge: the existing actor"})
+    resolutions = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(validate=v.OneOf(("proposed", "current"))),
+        metadata={"description": "Edits whose actor changed since: which value wins, per field"},
+    )
+    disclaimers = ma.fields.List(
+        ma.fields.String(validate=v.OneOf(DISCLAIMERS)), validate=[v.Length(min=1), unique]
+    )
+
+
+class BatchItemSchema(DecisionSchema):
+    id = ma.fields.UUID(required=True)
+
+
+class BatchDecisionSchema(ma.Schema):
+    items = ma.fields.List(
+        ma.fields.Nested(BatchItemSchema), required=True, validate=v.Length(1, 100)
+    )
+
+
+class BatchResultSchema(ma.Schema):
+    id = ma.fields.UUID()
+    ok = ma.fields.Boolean()
+    status = ma.fields.Integer()
+    state = ma.fields.String(allow_none=True)
+    detail = ma.fields.String(allow_none=True)
+
+
+class BatchResultsSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BatchResultSchema))
+
+
+class QueueArgsSchema(PageArgsSchema):
+    kind = DelimitedList(ma.fields.String(validate=v.OneOf(CONTRIBUTION_KINDS)))
+    state = DelimitedList(
+        ma.fields.String(validate=v.OneOf(STATES)),
+        metadata={"description": "Default: submitted,in_review"},
+    )
+    country = DelimitedList(CountryCode())
+    bbox = DelimitedList(
+        ma.fields.Float(allow_nan=False), metadata={"description": "west,south,east,north"}
+    )
+    theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
+    language = DelimitedList(LanguageTag())
+    older_than_hours = ma.fields.Float(validate=v.Range(min=0))
+    newer_than_hours = ma.fields.Float(validate=v.Range(min=0))
+    sort = ma.fields.String(load_default="oldest", validate=v.OneOf(("oldest", "newest")))
+
+    @ma.validates("bbox")
+    def check_bbox(self, bbox, **kwargs):
+        validate_bbox(bbox)
+
+
+class QueuePageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ContributionReviewSchema))
+    counts = ma.fields.Dict(
+        metadata={"description": "Contributions per state, for the same filters"}
+    )
+    count = ma.fields.Integer()
+    limit = ma.fields.Integer()
+    offset = ma.fields.Integer()
+
+
+class MyContributionsArgsSchema(PageArgsSchema):
+    state = DelimitedList(ma.fields.String(validate=v.OneOf(STATES)))
+
+
+class FlagCreateSchema(ma.Schema):
+    target_type = ma.fields.String(required=True, validate=v.OneOf(TARGET_TYPES))
+    target_id = ma.fields.UUID(required=True)
+    reason = ma.fields.String(required=True, validate=v.OneOf(FLAG_REASONS))
+    note = ma.fields.String(load_default="", validate=v.Length(max=2000))
+
+
+class FlagSchema(ma.Schema):
+    id = ma.fields.UUID()
+    target_type = ma.fields.String()
+    target_id = ma.fields.UUID()
+    reason = ma.fields.String()
+    note = ma.fields.String()
+    state = ma.fields.String()
+    resolution = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class FlagReviewSchema(FlagSchema):
+    reporter_id = ma.fields.UUID()
+    review_id = ma.fields.UUID(allow_none=True)
+
+
+class FlagQueryArgsSchema(PageArgsSchema):
+    state = ma.fields.String(load_default="open", validate=v.OneOf(("open", "resolved")))
+    target_type = ma.fields.String(validate=v.OneOf(TARGET_TYPES))
+    target_id = ma.fields.UUID()
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(1, 2000))
+
+
+class DisclaimersSchema(ma.Schema):
+    disclaimers = ma.fields.List(
+        ma.fields.String(validate=v.OneOf(DISCLAIMERS)),
+        required=True,
+        validate=unique,
+        metadata={"description": "The item's whole list of disclaimers (empty clears it)"},
+    )
+    reason = ma.fields.String(required=True, validate=v.Length(1, 2000))
+
+
+class RevertSchema(ma.Schema):
+    revision = ma.fields.Integer(required=True, validate=v.Range(min=1))
+    reason = ma.fields.String(required=True, validate=v.Length(1, 2000))
+
+
+class RevisionSchema(ma.Schema):
+    number = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    action = ma.fields.String()
+    author_id = ma.fields.UUID(allow_none=True)
+    approved_by = ma.fields.UUID(allow_none=True)
+    contribution_id = ma.fields.UUID(allow_none=True)
+    changes = ma.fields.Dict(
+        metadata={"description": "field: [old, new] (exact locations left out)"}
+    )
+
+
+class ModerationEventSchema(ma.Schema):
+    id = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    moderator_id = ma.fields.UUID(
+        allow_none=True, metadata={"description": "None: an automatic rule"}
+    )
+    action = ma.fields.String()
+    contribution_id = ma.fields.UUID(allow_none=True)
+    target_type = ma.fields.String(allow_none=True)
+    target_id = ma.fields.UUID(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    details = ma.fields.Dict()
+
+
+class ModerationLogArgsSchema(PageArgsSchema):
+    item = ma.fields.UUID(metadata={"description": "A contribution or a published item"})
+    moderator_id = ma.fields.UUID()
+    action = DelimitedList(ma.fields.String(validate=v.Length(1, 30)))
+    since = ma.fields.AwareDateTime()
+    until = ma.fields.AwareDateTime()
