@@ -85,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api.cli import register_commands
     from api.moderation.routes import contributions_blp, moderation_blp
     from api.observations.routes import blp as observations_blp
+    from api.projects.routes import blp as projects_blp
     from api.resources.routes import blp as resources_blp
     from api.themes.routes import blp as themes_blp
 
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
         themes_blp,
         contributions_blp,
         moderation_blp,
+        projects_blp,
         users_blp,
         audit_blp,
     ):

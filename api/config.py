@@ -32,6 +32,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "DATABASE_URL": env.get("DATABASE_URL")
         or f"postgresql+psycopg2://postgres@127.0.0.1:{local_port}/peacemap",
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
+        "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),
         "PAGE_LIMIT_MAX": _int(env, "PEACEMAP_PAGE_LIMIT_MAX", 1000),
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 
 from api.db import db
@@ -34,9 +34,16 @@ def _require_json_body():
         return None
     if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
         return None  # no body at all (e.g. POST /auth/sign-out): nothing to parse
-    if request.mimetype not in JSON_BODY_TYPES:
+    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    # Upload views accept other bodies (CSV, NDJSON) and larger ones.
+    accepted = getattr(view_class, "body_types", JSON_BODY_TYPES)
+    if getattr(view_class, "upload", False):
+        request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
+    if request.mimetype not in accepted:
         got = request.mimetype or "no Content-Type"
-        return problem_response(415, f"Send the request body as application/json (got {got}).")
+        return problem_response(
+            415, f"Send the request body as {' or '.join(accepted)} (got {got})."
+        )
     return None
 
 

@@ -11,6 +11,7 @@ from api.moderation.models import (
     Translation,
 )
 from api.observations.models import Observation
+from api.projects.models import IndicatorValue, Project, ProjectIndicator
 from api.resources.models import Resource
 from api.revisions.models import Revision
 from api.themes.models import Theme
@@ -23,10 +24,13 @@ __all__ = [
     "Contribution",
     "Flag",
     "IdempotencyRecord",
+    "IndicatorValue",
     "LocationAccess",
     "Membership",
     "ModerationEvent",
     "Observation",
+    "Project",
+    "ProjectIndicator",
     "Resource",
     "Revision",
     "Theme",

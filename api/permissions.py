@@ -37,6 +37,13 @@ def belongs_to(user, actor) -> bool:
     return _membership_role(user, actor) is not None
 
 
+class _ActorRef:
+    """Just an actor's id, for membership rules about things that belong to an actor."""
+
+    def __init__(self, actor_id):
+        self.id = actor_id
+
+
 def signed_in(user, obj=None) -> bool:
     return user is not None
 
@@ -71,6 +78,14 @@ RULES: dict[str, tuple[Rule, str]] = {
     "contribution.submit": (signed_in, "signed-in user"),
     "flag.create": (signed_in, "signed-in user"),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
+    "project.create": (
+        lambda u, actor: is_staff(u) or belongs_to(u, actor),
+        "member or manager of the organisation, moderator or admin",
+    ),
+    "project.edit": (
+        lambda u, project: is_staff(u) or belongs_to(u, _ActorRef(project.actor_id)),
+        "member or manager of the project's organisation, moderator or admin",
+    ),
     "history.read": (
         lambda u, item: is_staff(u) or (item is not None and manages(u, item)),
         "moderator, admin or the actor's manager",

@@ -1,0 +1,111 @@
+"""Projects of organisations and the indicator values they post for peace metrics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    actor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("actors.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default=text("'{}'"))
+    area: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+    population: Mapped[int | None] = mapped_column(BigInteger)  # of the area, where rates need it
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    themes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
+    status: Mapped[str] = mapped_column(
+        Enum("draft", "published", name="project_status"), server_default="draft"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_projects_area", "area", postgresql_using="gist"),
+        Index("ix_projects_countries", "countries", postgresql_using="gin"),
+        Index("ix_projects_themes", "themes", postgresql_using="gin"),
+    )
+
+
+class ProjectIndicator(Base):
+    """A project's own lived-experience indicator, scored like a standard measure."""
+
+    __tablename__ = "project_indicators"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[dict] = mapped_column(JSONB)  # a measure as in a framework document
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IndicatorValue(Base):
+    """One posted value. A correction supersedes it; it is kept, never overwritten."""
+
+    __tablename__ = "indicator_values"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(64))
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    sample_size: Mapped[int | None] = mapped_column(Integer)
+    disaggregation: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    group_key: Mapped[str] = mapped_column(
+        String(500), server_default=""
+    )  # canonical disaggregation
+    pillar: Mapped[str] = mapped_column(String(40))
+    paired: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text, server_default="")
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_indicator_values_project", "project_id", "superseded_at"),
+        # One current value per project, measure, period and group.
+        Index(
+            "uq_indicator_values_current",
+            "project_id",
+            "measure",
+            "period",
+            "group_key",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )

@@ -1,0 +1,337 @@
+"""Projects, indicator values (single and bulk) and reports: the peace impact calculator."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import marshmallow as ma
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import current_principal, signed_in
+from api.db import db
+from api.errors import Conflict, Unprocessable
+from api.http import json_response, page_response, require_if_match, version_etag
+from api.idempotency import DOC as IDEMPOTENCY_KEY
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.permissions import require, who
+from api.projects import service
+from api.projects.schemas import (
+    BulkResultSchema,
+    ComparisonArgsSchema,
+    IndicatorSchema,
+    ProjectCreateSchema,
+    ProjectQueryArgsSchema,
+    ProjectSchema,
+    ProjectWriteSchema,
+    ReportArgsSchema,
+    StoredValueSchema,
+    ValueArgsSchema,
+    ValueListArgsSchema,
+    ValueSchema,
+)
+from api.schemas import page_schema, page_size
+from metrics import charts
+from metrics.data import Problem, csv_rows
+from metrics.export import comparison_csv, report_csv
+from metrics.framework import default_framework_document
+
+BEARER = [{"bearerAuth": []}]
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+EDITORS = f"Who: {who('project.edit')}."
+READERS = "Who: anyone for published projects; drafts: their organisation, moderators and admins."
+CSV, NDJSON = "text/csv", "application/x-ndjson"
+
+blp = Blueprint(
+    "projects",
+    __name__,
+    url_prefix="/api/v1",
+    description="Projects post indicator data and get peace-metrics reports "
+    "(method: metrics/METHODOLOGY.md).",
+)
+
+
+def _editable(project_id):
+    principal = current_principal()
+    project = service.get_project(db.session, project_id, principal)
+    require(principal, "project.edit", project)
+    return project, principal
+
+
+@blp.route("/projects")
+class Projects(MethodView):
+    @blp.arguments(ProjectQueryArgsSchema, location="query")
+    @blp.response(200, page_schema(ProjectSchema, "ProjectPage"))
+    @blp.doc(description=READERS)
+    def get(self, args):
+        """List projects"""
+        limit = page_size(args)
+        rows = service.list_projects(db.session, args, current_principal(), limit=limit)
+        return page_response(
+            ProjectSchema(many=True).dump(rows), offset=args["offset"], limit=limit
+        )
+
+    @signed_in
+    @blp.arguments(ProjectCreateSchema)
+    @blp.response(201, ProjectSchema)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.alt_response(403, description="Not a member of that organisation")
+    @blp.alt_response(404, description="No such organisation")
+    @blp.alt_response(422, description="Invalid project")
+    @blp.doc(security=BEARER, description=f"Who: {who('project.create')}.")
+    def post(self, data):
+        """Create a project for an organisation"""
+        project = service.create_project(db.session, data, current_principal())
+        headers = {
+            "Location": url_for("projects.ProjectById", project_id=project.id, _external=True),
+            "ETag": f'"{version_etag(project.version)}"',
+        }
+        return json_response(ProjectSchema().dump(project), 201, headers=headers)
+
+
+@blp.route("/projects/<uuid:project_id>")
+class ProjectById(MethodView):
+    @blp.response(200, ProjectSchema)
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.doc(description=READERS)
+    def get(self, project_id):
+        """Read a project"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return json_response(
+            ProjectSchema().dump(project), headers={"ETag": f'"{version_etag(project.version)}"'}
+        )
+
+    @signed_in
+    @blp.arguments(ProjectWriteSchema(partial=True))
+    @blp.response(200, ProjectSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.alt_response(412, description="Stale If-Match")
+    @blp.alt_response(428, description="If-Match missing")
+    @blp.doc(security=BEARER, parameters=[IF_MATCH], description=EDITORS)
+    def patch(self, changes, project_id):
+        """Change a project"""
+        project, _ = _editable(project_id)
+        require_if_match(project.version)
+        project = service.update_project(db.session, project, changes)
+        return json_response(
+            ProjectSchema().dump(project), headers={"ETag": f'"{version_etag(project.version)}"'}
+        )
+
+
+@blp.route("/projects/<uuid:project_id>/indicators")
+class Indicators(MethodView):
+    @blp.response(200, IndicatorSchema(many=True))
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.doc(description=READERS)
+    def get(self, project_id):
+        """The project's own lived-experience indicators"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return service.indicators_of(db.session, project.id)
+
+    @signed_in
+    @blp.arguments(IndicatorSchema)
+    @blp.response(201, IndicatorSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(422, description="Invalid indicator (or its key is taken)")
+    @blp.doc(security=BEARER, description=EDITORS)
+    def post(self, data, project_id):
+        """Declare an indicator of the project's own, with theme, unit, polarity and goalposts"""
+        project, _ = _editable(project_id)
+        return service.declare_indicator(db.session, project, data)
+
+
+@blp.route("/projects/<uuid:project_id>/values")
+class Values(MethodView):
+    @blp.arguments(ValueListArgsSchema, location="query")
+    @blp.response(200, StoredValueSchema(many=True))
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.doc(description=READERS)
+    def get(self, args, project_id):
+        """The project's indicator values (corrections keep the superseded ones)"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return service.list_values(
+            db.session, project.id, include_superseded=args["include_superseded"]
+        )
+
+    @signed_in
+    @idempotent
+    @blp.arguments(ValueArgsSchema, location="query")
+    @blp.arguments(ValueSchema)
+    @blp.response(201, BulkResultSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(
+        409, description="A value exists for this measure, period and group (send replace=true)"
+    )
+    @blp.alt_response(422, description="Invalid value for the framework")
+    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY], description=EDITORS)
+    def post(self, args, value, project_id):
+        """Post one indicator value"""
+        project, principal = _editable(project_id)
+        try:
+            stored = service.store_values(
+                db.session, project, [(1, value, [])], principal, replace=args["replace"]
+            )
+        except Unprocessable as error:
+            rows = (error.errors or {}).get("rows", [])
+            if rows and all("replace=true" in r["reason"] for r in rows):
+                raise Conflict(rows[0]["reason"] + ".") from None
+            raise
+        return json_response({"stored": stored}, 201)
+
+
+@blp.route("/projects/<uuid:project_id>/values/bulk")
+class BulkValues(MethodView):
+    body_types = ("application/json", NDJSON, CSV)
+    upload = True
+
+    @signed_in
+    @idempotent
+    @blp.arguments(ValueArgsSchema, location="query")
+    @blp.response(201, BulkResultSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(413, description="Upload too large")
+    @blp.alt_response(415, description="Not JSON, NDJSON or CSV")
+    @blp.alt_response(
+        422, description="Bad rows: every one listed with line, column and reason; nothing stored"
+    )
+    @blp.doc(
+        security=BEARER,
+        parameters=[IDEMPOTENCY_KEY],
+        description=EDITORS + " Body: a JSON array of values, NDJSON (one value per line) or CSV "
+        "(columns measure, period, start, end, value, sample_size, disaggregation as k=v;k=v, "
+        "pillar, paired, source, note). CSV and NDJSON are streamed. All rows are stored or none.",
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}}
+                },
+                NDJSON: {"schema": {"type": "string"}},
+                CSV: {"schema": {"type": "string"}},
+            },
+        },
+    )
+    def post(self, args, project_id):
+        """Post many indicator values at once"""
+        project, principal = _editable(project_id)
+        stored = service.store_values(
+            db.session, project, _uploaded_rows(), principal, replace=args["replace"]
+        )
+        return json_response({"stored": stored}, 201)
+
+
+def _body_stream():
+    # With an Idempotency-Key the body was already read whole, to fingerprint the request.
+    return (
+        io.BytesIO(request.get_data())
+        if request.headers.get(IDEMPOTENCY_HEADER)
+        else request.stream
+    )
+
+
+def _uploaded_rows():
+    """(line, row, problems) from the request body, streamed for CSV and NDJSON."""
+    if request.mimetype == CSV:
+        yield from csv_rows(io.TextIOWrapper(_body_stream(), encoding="utf-8", newline=""))
+        return
+    if request.mimetype == NDJSON:
+        lines = enumerate(io.TextIOWrapper(_body_stream(), encoding="utf-8"), start=1)
+        items = ((n, _json_line(n, text)) for n, text in lines if text.strip())
+    else:
+        body = request.get_json(silent=True)
+        if not isinstance(body, list):
+            yield 1, None, [Problem(1, "body", "must be a JSON array of values")]
+            return
+        items = enumerate(body, start=1)
+    schema = ValueSchema()
+    for line, item in items:
+        if isinstance(item, Problem):
+            yield line, None, [item]
+            continue
+        try:
+            yield line, schema.load(item if isinstance(item, dict) else {}), []
+        except ma.ValidationError as exc:
+            yield (
+                line,
+                None,
+                [
+                    Problem(
+                        line,
+                        field,
+                        " ".join(map(str, msgs)) if isinstance(msgs, list) else str(msgs),
+                    )
+                    for field, msgs in exc.messages.items()
+                ],
+            )
+
+
+def _json_line(line: int, text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return Problem(line, "line", "is not valid JSON")
+
+
+def _chart_or_data(data: dict, fmt: str, to_csv, chart, **chart_args) -> Response:
+    if fmt == "csv":
+        return Response(to_csv(data), mimetype="text/csv")
+    if fmt in charts.FORMATS:
+        return Response(chart(data, fmt, **chart_args), mimetype=charts.FORMATS[fmt])
+    return json_response(data)
+
+
+@blp.route("/projects/<uuid:project_id>/report")
+class Report(MethodView):
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200)
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.alt_response(422, description="Unknown baseline or latest period")
+    @blp.doc(
+        description=READERS + " Scores per measure and theme with 95% intervals, coverage, change "
+        "from baseline to latest, the framework version and method, and the data used. "
+        "format=csv, or a five-theme radar chart as svg or png.",
+        responses={"200": {"content": {"text/csv": {}, "image/svg+xml": {}, "image/png": {}}}},
+    )
+    def get(self, args, project_id):
+        """A project's peace metrics report"""
+        project = service.get_project(db.session, project_id, current_principal())
+        report = service.project_report(
+            db.session, project, baseline=args.get("baseline"), latest=args.get("latest")
+        )
+        return _chart_or_data(report, args["format"], report_csv, charts.radar_chart)
+
+
+@blp.route("/reports/comparison")
+class Comparison(MethodView):
+    @blp.arguments(ComparisonArgsSchema, location="query")
+    @blp.response(200)
+    @blp.alt_response(422, description="Invalid filter")
+    @blp.doc(
+        description="Who: anyone (published projects). Each project's latest theme scores "
+        "side by side, "
+        "their distribution (median, quartiles) and each project's position, with caveats where "
+        "coverage differs. format=csv, or a chart as svg or png (highlight= marks one project).",
+        responses={"200": {"content": {"text/csv": {}, "image/svg+xml": {}, "image/png": {}}}},
+    )
+    def get(self, args):
+        """Compare projects by country, area, theme, organisation and period"""
+        result = service.comparison(db.session, args, current_principal())
+        highlight = str(args["highlight"]) if args.get("highlight") else None
+        chart_args = {"highlight": highlight} if args["format"] in charts.FORMATS else {}
+        return _chart_or_data(
+            result, args["format"], comparison_csv, charts.comparison_chart, **chart_args
+        )
+
+
+@blp.route("/metrics/framework")
+class CurrentFramework(MethodView):
+    @blp.response(200)
+    def get(self):
+        """The framework reports are computed with: themes, measures, goalposts, weights
+
+        Who: anyone."""
+        return json_response(default_framework_document())

@@ -1,0 +1,160 @@
+import marshmallow as ma
+from marshmallow import validate as v
+
+from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, unique, validate_bbox
+from api.schemas import PageArgsSchema
+from metrics.framework import POLARITIES, TRANSFORMS
+
+
+class ProjectWriteSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=v.Length(1, 300))
+    description = ma.fields.String(validate=v.Length(max=20_000))
+    countries = ma.fields.List(CountryCode(), validate=[v.Length(max=250), unique])
+    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    population = ma.fields.Integer(
+        allow_none=True,
+        validate=v.Range(min=1),
+        metadata={"description": "People in the area (for rates)"},
+    )
+    start_on = ma.fields.Date(allow_none=True)
+    end_on = ma.fields.Date(allow_none=True)
+    themes = ma.fields.List(ma.fields.String(validate=v.Length(1, 64)), validate=unique)
+    status = ma.fields.String(validate=v.OneOf(("draft", "published")))
+
+
+class ProjectCreateSchema(ProjectWriteSchema):
+    actor_id = ma.fields.UUID(
+        required=True, metadata={"description": "The organisation it belongs to"}
+    )
+
+
+class ProjectSchema(ma.Schema):
+    id = ma.fields.UUID()
+    actor_id = ma.fields.UUID()
+    title = ma.fields.String()
+    description = ma.fields.String()
+    countries = ma.fields.List(ma.fields.String())
+    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    population = ma.fields.Integer(allow_none=True)
+    start_on = ma.fields.Date(allow_none=True)
+    end_on = ma.fields.Date(allow_none=True)
+    themes = ma.fields.List(ma.fields.String())
+    status = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    version = ma.fields.Integer()
+
+
+class ProjectQueryArgsSchema(PageArgsSchema):
+    country = DelimitedList(CountryCode())
+    bbox = DelimitedList(
+        ma.fields.Float(allow_nan=False), metadata={"description": "west,south,east,north (area)"}
+    )
+    theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
+    actor_id = DelimitedList(ma.fields.UUID())
+    since = ma.fields.Date(metadata={"description": "Projects running on or after"})
+    until = ma.fields.Date(metadata={"description": "Projects running on or before"})
+    status = DelimitedList(
+        ma.fields.String(validate=v.OneOf(("draft", "published"))),
+        metadata={"description": "Moderators only"},
+    )
+
+    @ma.validates("bbox")
+    def check_bbox(self, bbox, **kwargs):
+        validate_bbox(bbox)
+
+
+class ComparisonArgsSchema(ProjectQueryArgsSchema):
+    format = ma.fields.String(load_default="json", validate=v.OneOf(("json", "csv", "svg", "png")))
+    highlight = ma.fields.UUID(metadata={"description": "Charts: the project to mark"})
+
+
+class IndicatorSchema(ma.Schema):
+    """A project's own lived-experience indicator, declared as a framework measure."""
+
+    key = ma.fields.String(
+        required=True,
+        validate=v.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="must be lower_snake_case."),
+    )
+    name = ma.fields.String(required=True, validate=v.Length(1, 200))
+    theme = ma.fields.String(
+        required=True,
+        validate=v.OneOf(("violence", "legitimacy", "polarisation", "agency", "investment")),
+    )
+    unit = ma.fields.String(
+        required=True,
+        validate=v.Length(1, 64),
+        metadata={"description": "'percent' for survey shares"},
+    )
+    polarity = ma.fields.String(required=True, validate=v.OneOf(POLARITIES))
+    valid_range = ma.fields.List(
+        ma.fields.Float(allow_nan=False), required=True, validate=v.Length(2, 2)
+    )
+    goalposts = ma.fields.List(
+        ma.fields.Float(allow_nan=False), required=True, validate=v.Length(2, 2)
+    )
+    transform = ma.fields.String(load_default="linear", validate=v.OneOf(TRANSFORMS))
+    weight = ma.fields.Float(load_default=1.0, validate=v.Range(min=0, min_inclusive=False))
+    survey = ma.fields.Boolean(
+        load_default=False, metadata={"description": "A percentage of respondents"}
+    )
+    pillar = ma.fields.String(dump_only=True)
+
+
+class ValueSchema(ma.Schema):
+    measure = ma.fields.String(required=True, validate=v.Length(1, 64))
+    period = ma.fields.String(
+        required=True,
+        validate=v.Length(1, 64),
+        metadata={"description": "baseline, midline, endline…"},
+    )
+    start = ma.fields.Date(required=True)
+    end = ma.fields.Date(required=True)
+    value = ma.fields.Float(required=True, allow_nan=False)
+    sample_size = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Required for survey measures"}
+    )
+    disaggregation = ma.fields.Dict(
+        keys=ma.fields.String(validate=v.Length(1, 40)),
+        values=ma.fields.String(validate=v.Length(1, 100)),
+        load_default=dict,
+        metadata={
+            "description": 'The group, e.g. {"sex": "female", "age": "18-24"}; empty for the total'
+        },
+    )
+    pillar = ma.fields.String(allow_none=True)
+    paired = ma.fields.Boolean(load_default=False)
+    source = ma.fields.String(
+        load_default="", validate=v.Length(max=1000), metadata={"description": "Source or method"}
+    )
+    note = ma.fields.String(load_default="", validate=v.Length(max=2000))
+
+
+class StoredValueSchema(ValueSchema):
+    id = ma.fields.Integer()
+    start = ma.fields.Date(attribute="start_on")
+    end = ma.fields.Date(attribute="end_on")
+    created_at = ma.fields.AwareDateTime()
+    superseded_at = ma.fields.AwareDateTime(allow_none=True)
+    superseded_by = ma.fields.Integer(allow_none=True)
+
+
+class ValueArgsSchema(ma.Schema):
+    replace = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Supersede the current value (kept in history)"},
+    )
+
+
+class ValueListArgsSchema(ma.Schema):
+    include_superseded = ma.fields.Boolean(load_default=False)
+
+
+class ReportArgsSchema(ma.Schema):
+    format = ma.fields.String(load_default="json", validate=v.OneOf(("json", "csv", "svg", "png")))
+    baseline = ma.fields.String(validate=v.Length(1, 64))
+    latest = ma.fields.String(validate=v.Length(1, 64))
+
+
+class BulkResultSchema(ma.Schema):
+    stored = ma.fields.Integer()

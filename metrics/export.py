@@ -1,0 +1,125 @@
+"""Reports as CSV: one row per measure, theme and overall score per period, then changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+HEADER = (
+    "section",
+    "key",
+    "period",
+    "value",
+    "score",
+    "low",
+    "high",
+    "coverage",
+    "direction",
+    "note",
+)
+
+
+def report_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for key, periods in report["measures"].items():
+        for period, m in periods.items():
+            low, high = m.get("score_interval") or ("", "")
+            writer.writerow(("measure", key, period, m["value"], m["score"], low, high, "", "", ""))
+    for key, periods in report["themes"].items():
+        for period, t in periods.items():
+            low, high = t["interval"] or ("", "")
+            writer.writerow(
+                (
+                    "theme",
+                    key,
+                    period,
+                    "",
+                    _blank(t["score"]),
+                    low,
+                    high,
+                    t["coverage"]["ratio"],
+                    "",
+                    "",
+                )
+            )
+    for period, overall in report["overall"].items():
+        writer.writerow(
+            (
+                "overall",
+                "overall",
+                period,
+                "",
+                _blank(overall and overall["score"]),
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    change = report.get("change") or {"measures": {}, "themes": {}}
+    for key, c in change["measures"].items():
+        low, high = c.get("interval_points") or ("", "")
+        writer.writerow(
+            (
+                "change",
+                key,
+                f"{change['from']}->{change['to']}",
+                c.get("difference_points", ""),
+                c["score_change"],
+                low,
+                high,
+                "",
+                c["direction"],
+                c.get("note", ""),
+            )
+        )
+    for key, c in change["themes"].items():
+        if c:
+            writer.writerow(
+                (
+                    "theme_change",
+                    key,
+                    f"{change['from']}->{change['to']}",
+                    "",
+                    c["score_change"],
+                    "",
+                    "",
+                    "",
+                    c["direction"],
+                    "",
+                )
+            )
+    return out.getvalue()
+
+
+def comparison_csv(comparison: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    themes = list(comparison["distribution"])
+    writer.writerow(
+        [
+            "project",
+            "title",
+            *[f"{t}_score" for t in themes],
+            *[f"{t}_position" for t in themes],
+            *[f"{t}_coverage" for t in themes],
+        ]
+    )
+    for row in comparison["projects"]:
+        writer.writerow(
+            [
+                row["project"],
+                row["title"],
+                *[_blank(row["scores"].get(t)) for t in themes],
+                *[_blank(row["position"].get(t)) for t in themes],
+                *[_blank(row["coverage"].get(t)) for t in themes],
+            ]
+        )
+    return out.getvalue()
+
+
+def _blank(value):
+    return "" if value is None else value
