@@ -7,7 +7,7 @@ WORKERS ?= 2
 export PEACEMAP_PG_PORT ?= 54329
 FLASK := .venv/bin/flask --app wsgi
 
-.PHONY: run test db db-stop venv lint format bench
+.PHONY: run test test-tools db db-stop venv lint format bench
 
 venv:
 	@scripts/venv.sh
@@ -26,7 +26,11 @@ run: venv db
 	@exec .venv/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 
-test: venv db
+# Real clients the tests drive: GDAL's OGC API driver and a headless browser.
+test-tools:
+	@scripts/apt.sh gdal-bin chromium
+
+test: venv db test-tools
 	@.venv/bin/pytest $(PYTEST_ARGS)
 
 db-stop:

@@ -83,14 +83,17 @@ def create_app(config: dict | None = None) -> Flask:
     from api.accounts.routes import audit_blp, auth_blp, users_blp
     from api.actors.routes import blp as actors_blp
     from api.cli import register_commands
+    from api.maps.routes import blp as maps_blp
     from api.moderation.routes import contributions_blp, moderation_blp
     from api.observations.routes import blp as observations_blp
+    from api.ogc.routes import blp as ogc_blp
     from api.projects.routes import blp as projects_blp
     from api.resources.routes import blp as resources_blp
     from api.themes.routes import blp as themes_blp
 
     for blueprint in (
         auth_blp,
+        maps_blp,
         actors_blp,
         resources_blp,
         observations_blp,
@@ -98,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
         contributions_blp,
         moderation_blp,
         projects_blp,
+        ogc_blp,
         users_blp,
         audit_blp,
     ):

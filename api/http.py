@@ -128,11 +128,13 @@ GEOJSON = "application/geo+json"
 def json_response(
     data, status: int = 200, *, mimetype: str = "application/json", headers=None
 ) -> Response:
-    from flask import current_app
+    body = current_app.json.dumps(data, separators=(",", ":"))
+    return text_response(body, mimetype, status=status, headers=headers)
 
-    response = current_app.response_class(
-        current_app.json.dumps(data, separators=(",", ":")), status=status, mimetype=mimetype
-    )
+
+def text_response(body: str, mimetype: str, *, status: int = 200, headers=None) -> Response:
+    """A response whose body is ready (e.g. JSON assembled by PostgreSQL)."""
+    response = current_app.response_class(body, status=status, mimetype=mimetype)
     response.headers.extend(headers or {})
     return response
 

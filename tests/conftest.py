@@ -146,6 +146,12 @@ def login(session):
 
 
 @pytest.fixture
+def people_headers(make_user, login):
+    """Headers of a new signed-in user of a role: ``people_headers("moderator")``."""
+    return lambda role="contributor": login(make_user(role))
+
+
+@pytest.fixture
 def admin(make_user, login):
     """Headers of a signed-in administrator."""
     return login(make_user("admin"))

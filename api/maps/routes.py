@@ -1,0 +1,160 @@
+"""Endpoints for map clients on phones and weak networks: vector tiles, clusters, delta
+sync and streamed exports of the public actor map."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response, request, stream_with_context, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate as v
+
+from api.db import db
+from api.http import GEOJSON, json_response
+from api.maps import service
+from api.ogc.routes import ItemsArgsSchema
+
+MVT = "application/vnd.mapbox-vector-tile"
+ANYONE = "Who: anyone. Public (generalised) locations only."
+
+blp = Blueprint(
+    "maps",
+    __name__,
+    url_prefix="/api/v1",
+    description="Vector tiles, clusters, delta sync and exports of the public actor map.",
+)
+
+
+class MapFilterSchema(ItemsArgsSchema):
+    class Meta:
+        exclude = ("limit", "offset", "f", "type")
+
+
+class ClusterArgsSchema(MapFilterSchema):
+    zoom = ma.fields.Integer(required=True, validate=v.Range(0, 22))
+
+
+class ChangesArgsSchema(ma.Schema):
+    since = ma.fields.String(
+        validate=v.Length(max=200),
+        metadata={"description": "The `next` cursor of the previous call; omit for everything"},
+    )
+    limit = ma.fields.Integer(load_default=500, validate=v.Range(1, 5000))
+
+
+class ExportArgsSchema(MapFilterSchema):
+    format = ma.fields.String(
+        load_default="geojson", validate=v.OneOf(("geojson", "geojsonl", "csv"))
+    )
+
+
+@blp.route("/tiles/<int(max=22):z>/<int:x>/<int:y>.mvt")
+class Tile(MethodView):
+    @blp.arguments(MapFilterSchema, location="query")
+    @blp.response(200)
+    @blp.alt_response(204, description="Empty tile")
+    @blp.alt_response(422, description="Tile outside the zoom level's range, or bad filter")
+    @blp.doc(
+        description=ANYONE
+        + " Layer 'actors': clusters carry `count`; single actors their id, name, kind, "
+        "country, themes, precision.",
+        responses={"200": {"content": {MVT: {}}}},
+    )
+    def get(self, args, z, x, y):
+        """A Mapbox Vector Tile of the actor map (same filters as the list)"""
+        body = service.tile(db.session, args, z, x, y)
+        if not body:
+            return Response(status=204, headers={"Cache-Control": "public, max-age=300"})
+        return Response(body, mimetype=MVT, headers={"Cache-Control": "public, max-age=300"})
+
+
+@blp.route("/tiles/tilejson.json")
+class TileJSON(MethodView):
+    @blp.arguments(MapFilterSchema, location="query")
+    @blp.response(200)
+    @blp.doc(description=ANYONE)
+    def get(self, args):
+        """TileJSON 3.0 for the actor tiles (filters carried into the tile URLs)"""
+        template = url_for("maps.Tile", z=0, x=0, y=0, _external=True).replace(
+            "/0/0/0.mvt", "/{z}/{x}/{y}.mvt"
+        )
+        if request.query_string:
+            template += "?" + request.query_string.decode()
+        return json_response(
+            {
+                "tilejson": "3.0.0",
+                "name": "Peacemap actors",
+                "tiles": [template],
+                "minzoom": 0,
+                "maxzoom": 22,
+                "bounds": [-180, -85.0511, 180, 85.0511],
+                "vector_layers": [
+                    {
+                        "id": "actors",
+                        "fields": {
+                            "count": "Number",
+                            "id": "String",
+                            "name": "String",
+                            "kind": "String",
+                            "country": "String",
+                            "themes": "String",
+                            "precision": "String",
+                        },
+                    }
+                ],
+            }
+        )
+
+
+@blp.route("/actors/clusters")
+class Clusters(MethodView):
+    @blp.arguments(ClusterArgsSchema, location="query")
+    @blp.response(200)
+    @blp.doc(
+        description=ANYONE + " For clients without vector tiles: one query, counts per grid cell.",
+        responses={"200": {"content": {GEOJSON: {}}}},
+    )
+    def get(self, args):
+        """Clustered actors for a bbox and zoom (GeoJSON)"""
+        return json_response(service.clusters(db.session, args, args["zoom"]), mimetype=GEOJSON)
+
+
+@blp.route("/actors/changes")
+class Changes(MethodView):
+    @blp.arguments(ChangesArgsSchema, location="query")
+    @blp.response(200)
+    @blp.alt_response(422, description="Not a cursor of this API")
+    @blp.doc(
+        description=ANYONE
+        + " Offline-capable clients: created and changed actors since the cursor, and "
+        "tombstones for those archived, hidden or unpublished."
+    )
+    def get(self, args):
+        """What changed on the actor map since your last sync"""
+        return json_response(service.changes(db.session, args.get("since"), args["limit"]))
+
+
+@blp.route("/actors/export")
+class Export(MethodView):
+    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.response(200)
+    @blp.doc(
+        description=ANYONE
+        + " Streamed with constant memory: GeoJSON, GeoJSON lines, or CSV with an HXL hashtag row.",
+        responses={
+            "200": {"content": {GEOJSON: {}, "application/geo+json-seq": {}, "text/csv": {}}}
+        },
+    )
+    def get(self, args):
+        """The public actor map (or a filtered part of it) as a file"""
+        fmt = args["format"]
+        mimetype = {"geojson": GEOJSON, "geojsonl": "application/geo+json-seq", "csv": "text/csv"}[
+            fmt
+        ]
+        name = f"peacemap-actors.{ {'geojsonl': 'geojsonl', 'csv': 'csv'}.get(fmt, 'geojson') }"
+        lines = service.export(db.session, args, fmt)
+        return Response(
+            stream_with_context(lines),
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )

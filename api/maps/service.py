@@ -1,0 +1,190 @@
+"""Map-client queries on the public actor map: tiles, clusters, delta sync and exports.
+Everything reads public locations only (api.ogc.collections)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from api.actors.models import Actor
+from api.errors import Unprocessable
+from api.ogc.collections import COLLECTIONS, feature_json
+from api.ogc.service import conditions
+from api.revisions.models import Revision
+from geo import tiles
+
+ACTORS = COLLECTIONS["actors"]
+# Scalar properties only: vector tiles carry strings, numbers and booleans.
+TILE_PROPERTIES = {
+    "name": Actor.name,
+    "kind": cast(Actor.kind, Text),
+    "country": Actor.country,
+    "themes": func.array_to_string(Actor.themes, ","),
+    "precision": cast(Actor.location_precision, Text),
+}
+# Changes younger than this are not handed out yet: a transaction that started earlier may
+# still commit with an older timestamp, and a client must never skip it.
+SETTLE = timedelta(seconds=2)
+
+
+def tile(session: Session, args: dict, z: int, x: int, y: int) -> bytes:
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise Unprocessable(
+            f"x and y must be within 0..{2**z - 1} at zoom {z}.",
+            errors={"x": ["out of range"], "y": ["out of range"]},
+        )
+    stmt = tiles.mvt(
+        ACTORS.geometry, Actor.id, TILE_PROPERTIES, conditions(ACTORS, args), z, x, y, "actors"
+    )
+    return bytes(session.scalar(stmt) or b"")
+
+
+def clusters(session: Session, args: dict, zoom: int) -> dict:
+    cell = 360.0 / (2**zoom) / 8  # eight cells per 256-pixel tile width
+    stmt = tiles.clusters(
+        ACTORS.geometry,
+        Actor.id,
+        {"name": Actor.name, "kind": cast(Actor.kind, Text)},
+        conditions(ACTORS, args),
+        cell,
+    )
+    features = []
+    for row in session.execute(stmt):
+        properties = {"count": row.count}
+        if row.count == 1:
+            properties.update(id=row.id, name=row.name, kind=row.kind)
+        features.append(
+            {"type": "Feature", "geometry": json.loads(row.geometry), "properties": properties}
+        )
+    return {"type": "FeatureCollection", "features": features, "zoom": zoom, "cell_degrees": cell}
+
+
+# -- delta sync ---------------------------------------------------------------------------------
+
+
+def encode_cursor(at: datetime, actor_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{actor_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, actor_id = raw.split("|")
+        return datetime.fromisoformat(at), uuid.UUID(actor_id)
+    except (ValueError, UnicodeDecodeError):
+        raise Unprocessable(
+            "since: is not a cursor from this API.", errors={"since": ["not a valid cursor"]}
+        ) from None
+
+
+def changes(session: Session, cursor: str | None, limit: int) -> dict:
+    """Actors created or changed since the cursor: public ones as features, the rest as
+    tombstones (archived, hidden, unpublished), so a client's cache never keeps what the
+    public may no longer see. Tombstones only name actors that were public once."""
+    horizon = datetime.now(UTC) - SETTLE
+    where = [Actor.updated_at <= horizon]
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        where.append(or_(Actor.updated_at > at, and_(Actor.updated_at == at, Actor.id > last_id)))
+    was_public = exists().where(
+        Revision.target_type == "actor",
+        Revision.target_id == Actor.id,
+        Revision.snapshot["status"].astext == "published",
+    )
+    public = ACTORS.visible
+    stmt = (
+        select(
+            Actor.id,
+            Actor.updated_at,
+            public.label("public"),
+            cast(feature_json(ACTORS), Text).label("feature"),
+        )
+        .where(*where, or_(public, Actor.status == "archived", Actor.hidden, was_public))
+        .order_by(Actor.updated_at, Actor.id)
+        .limit(limit)
+    )
+    rows = session.execute(stmt).all()
+    items = [
+        {"id": str(r.id), "updated_at": r.updated_at.isoformat(), "feature": json.loads(r.feature)}
+        if r.public
+        else {"id": str(r.id), "updated_at": r.updated_at.isoformat(), "deleted": True}
+        for r in rows
+    ]
+    next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else cursor
+    return {"changes": items, "next": next_cursor, "more": len(rows) == limit}
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+HXL = {
+    "id": "#org+id",
+    "name": "#org+name",
+    "kind": "#org+type",
+    "themes": "#sector+list",
+    "country": "#country+code",
+    "countries": "#country+code+operations",
+    "location_precision": "#geo+precision",
+    "lat": "#geo+lat",
+    "lon": "#geo+lon",
+    "language": "#meta+lang",
+    "updated_at": "#date+updated",
+}
+
+
+def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
+    """The public map (or its filtered part), streamed from a server-side cursor: constant
+    memory whatever its size. (The caller keeps the request context alive meanwhile.)"""
+    where = conditions(ACTORS, args)
+    if fmt == "csv":
+        stmt = (
+            select(
+                Actor.id,
+                Actor.name,
+                Actor.kind,
+                func.array_to_string(Actor.themes, ";"),
+                Actor.country,
+                func.array_to_string(Actor.countries, ";"),
+                Actor.location_precision,
+                func.round(cast(func.ST_Y(Actor.public_location), Numeric()), 5),
+                func.round(cast(func.ST_X(Actor.public_location), Numeric()), 5),
+                Actor.language,
+                Actor.updated_at,
+            )
+            .where(*where)
+            .order_by(Actor.id)
+        )
+    else:
+        stmt = select(cast(feature_json(ACTORS), Text)).where(*where).order_by(Actor.id)
+    rows = session.execute(stmt, execution_options={"stream_results": True, "yield_per": 2000})
+    if fmt == "csv":
+        yield from _csv_lines(rows)
+    elif fmt == "geojsonl":
+        for (feature,) in rows:
+            yield feature + "\n"
+    else:
+        yield '{"type":"FeatureCollection","features":['
+        for index, (feature,) in enumerate(rows):
+            yield ("," if index else "") + feature
+        yield "]}\n"
+
+
+def _csv_lines(rows) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HXL.keys())
+    writer.writerow(HXL.values())  # the HXL hashtag row, under the header
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,125 @@
+"""The feature collections served to map clients (OGC API - Features, tiles, exports), as
+data: which table, which geometry (always a public one), which properties, which filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal
+
+from api.actors.models import Actor
+from api.observations.models import Observation
+from api.resources.models import Resource
+
+COORDINATE_DECIMALS = 5  # ~1 m: public points are already generalised to their precision
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    model: type
+    geometry: ColumnElement  # a public geometry: never an exact location that is restricted
+    visible: ColumnElement  # what the public may see
+    properties: dict[str, ColumnElement]
+    # query parameter -> (column, is_array)
+    filters: dict[str, tuple[ColumnElement, bool]] = field(default_factory=dict)
+    updated: ColumnElement | None = None
+
+
+COLLECTIONS = {
+    "actors": Collection(
+        id="actors",
+        title="Peace actors",
+        description="Organisations, practitioners, academics, networks, funders, government bodies "
+        "and media working on peace. Locations are public locations, generalised to each actor's "
+        "chosen precision.",
+        model=Actor,
+        geometry=Actor.public_location,
+        visible=and_(Actor.status == "published", Actor.hidden.is_(False)),
+        properties={
+            "name": Actor.name,
+            "kind": Actor.kind,
+            "summary": Actor.summary,
+            "language": Actor.language,
+            "themes": Actor.themes,
+            "country": Actor.country,
+            "countries": Actor.countries,
+            "location_precision": Actor.location_precision,
+            "verified": Actor.verified,
+            "disclaimers": Actor.disclaimers,
+            "updated_at": Actor.updated_at,
+        },
+        filters={
+            "kind": (Actor.kind, False),
+            "theme": (Actor.themes, True),
+            "country": (Actor.country, False),
+        },
+        updated=Actor.updated_at,
+    ),
+    "resources": Collection(
+        id="resources",
+        title="Library resources with a place",
+        description="Reports, evaluations, briefs, tools, datasets and lessons from failure that "
+        "have an area.",
+        model=Resource,
+        geometry=Resource.area,
+        visible=and_(Resource.hidden.is_(False), Resource.area.is_not(None)),
+        properties={
+            "title": Resource.title,
+            "type": Resource.type,
+            "url": Resource.url,
+            "language": Resource.language,
+            "themes": Resource.themes,
+            "countries": Resource.countries,
+            "published_on": Resource.published_on,
+            "disclaimers": Resource.disclaimers,
+            "updated_at": Resource.updated_at,
+        },
+        filters={
+            "type": (Resource.type, False),
+            "theme": (Resource.themes, True),
+            "country": (Resource.countries, True),
+        },
+        updated=Resource.updated_at,
+    ),
+    "observations": Collection(
+        id="observations",
+        title="Local observations",
+        description="First-hand observations from places, at generalised locations, "
+        "authors never shown.",
+        model=Observation,
+        geometry=Observation.public_location,
+        visible=Observation.hidden.is_(False),
+        properties={
+            "text": Observation.text,
+            "language": Observation.language,
+            "observed_on": Observation.observed_on,
+            "themes": Observation.themes,
+            "country": Observation.country,
+            "location_precision": Observation.location_precision,
+            "disclaimers": Observation.disclaimers,
+            "updated_at": Observation.updated_at,
+        },
+        filters={"theme": (Observation.themes, True), "country": (Observation.country, False)},
+        updated=Observation.updated_at,
+    ),
+}
+
+
+def feature_json(collection: Collection):
+    """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row."""
+    properties = []
+    for name, column in collection.properties.items():
+        properties += [literal(name), column]
+    return func.json_build_object(
+        "type",
+        "Feature",
+        "id",
+        collection.model.id,
+        "geometry",
+        cast(func.ST_AsGeoJSON(collection.geometry, COORDINATE_DECIMALS), JSON),
+        "properties",
+        func.json_build_object(*properties),
+    )

@@ -1,0 +1,260 @@
+"""OGC API - Features (Part 1: Core, GeoJSON) under /api/v1/ogc: standard clients (QGIS,
+GDAL, web maps) read Peacemap's public map. Generalised locations only."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import marshmallow as ma
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate as v
+
+from api.db import db
+from api.errors import NotFound
+from api.fields import CountryCode, DelimitedList, validate_bbox
+from api.http import GEOJSON, json_response, text_response
+from api.ogc import service
+from api.ogc.collections import COLLECTIONS
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+MAX_LIMIT = 10_000
+ANYONE = "Who: anyone. Locations are public (generalised) locations."
+
+blp = Blueprint(
+    "ogc",
+    __name__,
+    url_prefix="/api/v1/ogc",
+    description="OGC API - Features: the public map for standard GIS clients.",
+)
+
+
+class Interval(ma.fields.Field):
+    """OGC datetime: an instant, or an interval 'start/end' with '..' for open ends."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = str(value).split("/")
+        if len(parts) > 2:
+            raise ma.ValidationError("must be an instant or start/end (RFC 3339; '..' for open).")
+        try:
+            ends = [
+                None if p in ("", "..") else datetime.fromisoformat(p.replace("Z", "+00:00"))
+                for p in parts
+            ]
+        except ValueError:
+            raise ma.ValidationError(
+                "must be RFC 3339 date-times, e.g. 2025-01-01T00:00:00Z/.."
+            ) from None
+        ends = [e.replace(tzinfo=e.tzinfo or UTC) if e else None for e in ends]
+        return (ends[0], ends[0]) if len(ends) == 1 else (ends[0], ends[1])
+
+
+class ItemsArgsSchema(ma.Schema):
+    bbox = DelimitedList(
+        ma.fields.Float(allow_nan=False),
+        metadata={"description": "minLon,minLat,maxLon,maxLat (CRS84)"},
+    )
+    limit = ma.fields.Integer(load_default=100, validate=v.Range(1, MAX_LIMIT))
+    offset = ma.fields.Integer(load_default=0, validate=v.Range(min=0))
+    datetime = Interval(metadata={"description": "On the last update: instant or interval"})
+    kind = DelimitedList(
+        ma.fields.String(validate=v.Length(1, 40)), metadata={"description": "actors"}
+    )
+    type = DelimitedList(
+        ma.fields.String(validate=v.Length(1, 40)), metadata={"description": "resources"}
+    )
+    theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
+    country = DelimitedList(CountryCode())
+    f = ma.fields.String(validate=v.OneOf(("json", "geojson")))
+
+    @ma.validates("bbox")
+    def check_bbox(self, bbox, **kwargs):
+        validate_bbox(bbox)
+
+
+def _collection(collection_id: str):
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(f"No collection {collection_id!r}; see /api/v1/ogc/collections.") from None
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    link = {"href": href, "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _describe(session, collection) -> dict:
+    items = url_for("ogc.Items", collection_id=collection.id, _external=True)
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [service.extent(session, collection)], "crs": CRS84}},
+        "links": [
+            _link(
+                url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
+                "self",
+                "application/json",
+            ),
+            _link(items, "items", GEOJSON, "Features"),
+        ],
+    }
+
+
+@blp.route("")
+class Landing(MethodView):
+    @blp.response(200)
+    @blp.doc(description=ANYONE)
+    def get(self):
+        """Landing page"""
+        return json_response(
+            {
+                "title": "Peacemap",
+                "description": "The public map of peacebuilders, library resources and "
+                "local observations.",
+                "links": [
+                    _link(url_for("ogc.Landing", _external=True), "self", "application/json"),
+                    _link(
+                        url_for("api-docs.openapi_json", _external=True),
+                        "service-desc",
+                        "application/vnd.oai.openapi+json;version=3.1",
+                    ),
+                    _link(
+                        url_for("api-docs.openapi_swagger_ui", _external=True),
+                        "service-doc",
+                        "text/html",
+                    ),
+                    _link(
+                        url_for("ogc.Conformance", _external=True),
+                        "conformance",
+                        "application/json",
+                    ),
+                    _link(url_for("ogc.Collections", _external=True), "data", "application/json"),
+                ],
+            }
+        )
+
+
+@blp.route("/conformance")
+class Conformance(MethodView):
+    @blp.response(200)
+    @blp.doc(description=ANYONE)
+    def get(self):
+        """Conformance classes"""
+        return json_response({"conformsTo": CONFORMANCE})
+
+
+@blp.route("/collections")
+class Collections(MethodView):
+    @blp.response(200)
+    @blp.doc(description=ANYONE)
+    def get(self):
+        """Feature collections"""
+        return json_response(
+            {
+                "links": [
+                    _link(url_for("ogc.Collections", _external=True), "self", "application/json")
+                ],
+                "collections": [_describe(db.session, c) for c in COLLECTIONS.values()],
+            }
+        )
+
+
+@blp.route("/collections/<collection_id>")
+class CollectionById(MethodView):
+    @blp.response(200)
+    @blp.alt_response(404, description="No such collection")
+    @blp.doc(description=ANYONE)
+    def get(self, collection_id):
+        """A feature collection"""
+        return json_response(_describe(db.session, _collection(collection_id)))
+
+
+@blp.route("/collections/<collection_id>/items")
+class Items(MethodView):
+    @blp.arguments(ItemsArgsSchema, location="query")
+    @blp.response(200)
+    @blp.alt_response(404, description="No such collection")
+    @blp.alt_response(422, description="Invalid parameter")
+    @blp.doc(
+        description=ANYONE + " numberMatched is given when it is cheap (up to 10,000).",
+        responses={"200": {"content": {GEOJSON: {}}}},
+    )
+    def get(self, args, collection_id):
+        """Features of a collection (GeoJSON)"""
+        collection = _collection(collection_id)
+        limit, offset = args["limit"], args["offset"]
+        features, returned = service.features_page(
+            db.session, collection, args, limit=limit, offset=offset
+        )
+        matched = service.number_matched(db.session, collection, args)
+        base = url_for("ogc.Items", collection_id=collection.id, _external=True)
+        kept = [
+            (k, val) for k, val in request.args.items(multi=True) if k not in ("offset", "limit")
+        ]
+        links = [
+            _link(request.url, "self", GEOJSON),
+            _link(
+                url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
+                "collection",
+                "application/json",
+            ),
+        ]
+        if returned == limit and (matched is None or offset + limit < matched):
+            links.append(
+                _link(
+                    f"{base}?{urlencode([*kept, ('limit', limit), ('offset', offset + limit)])}",
+                    "next",
+                    GEOJSON,
+                )
+            )
+        meta = {
+            "numberReturned": returned,
+            "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "links": links,
+        }
+        if matched is not None:
+            meta["numberMatched"] = matched
+        body = (
+            '{"type":"FeatureCollection","features":'
+            + features
+            + ","
+            + json.dumps(meta, separators=(",", ":"))[1:]
+        )
+        return text_response(body, GEOJSON)
+
+
+@blp.route("/collections/<collection_id>/items/<uuid:feature_id>")
+class Item(MethodView):
+    @blp.response(200)
+    @blp.alt_response(404, description="No such feature")
+    @blp.doc(description=ANYONE, responses={"200": {"content": {GEOJSON: {}}}})
+    def get(self, collection_id, feature_id):
+        """One feature"""
+        collection = _collection(collection_id)
+        found = service.feature(db.session, collection, feature_id)
+        if found is None:
+            raise NotFound(f"No feature {feature_id} in {collection_id}.")
+        links = [
+            _link(request.base_url, "self", GEOJSON),
+            _link(
+                url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
+                "collection",
+                "application/json",
+            ),
+        ]
+        return text_response(
+            found[:-1] + ',"links":' + json.dumps(links, separators=(",", ":")) + "}", GEOJSON
+        )

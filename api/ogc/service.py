@@ -1,0 +1,82 @@
+"""Feature queries for map clients, answered by PostGIS: the JSON of a page of features is
+assembled in the database, counts are capped, and every filter works on public geometries."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import JSON, Text, func, literal, select, text
+from sqlalchemy.orm import Session
+
+from api.ogc.collections import Collection, feature_json
+from geo import filters
+
+COUNT_CAP = 10_000
+WORLD = [-180.0, -90.0, 180.0, 90.0]
+
+
+def conditions(collection: Collection, args: dict) -> list:
+    where = [collection.visible]
+    if bbox := args.get("bbox"):
+        where.append(filters.in_bbox(collection.geometry, *bbox))
+    if (interval := args.get("datetime")) is not None and collection.updated is not None:
+        start, end = interval
+        if start is not None:
+            where.append(collection.updated >= start)
+        if end is not None:
+            where.append(collection.updated <= end)
+    for name, (column, is_array) in collection.filters.items():
+        if values := args.get(name):
+            where.append(column.overlap(values) if is_array else column.in_(values))
+    return where
+
+
+def features_page(
+    session: Session, collection: Collection, args: dict, *, limit: int, offset: int
+) -> tuple[str, int]:
+    """The JSON text of one page's features array, and how many features it holds."""
+    page = (
+        select(feature_json(collection).label("feature"))
+        .where(*conditions(collection, args))
+        .order_by(collection.model.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    features = func.coalesce(func.json_agg(page.c.feature), literal("[]").cast(JSON))
+    text_, count = session.execute(
+        select(features.cast(Text), func.count()).select_from(page)
+    ).one()
+    return text_, count
+
+
+def number_matched(session: Session, collection: Collection, args: dict) -> int | None:
+    """Exact when cheap (up to COUNT_CAP matches); None rather than a full scan of millions."""
+    capped = (
+        select(literal(1))
+        .select_from(collection.model)
+        .where(*conditions(collection, args))
+        .limit(COUNT_CAP + 1)
+    )
+    total = session.scalar(select(func.count()).select_from(capped.subquery()))
+    return None if total > COUNT_CAP else total
+
+
+def feature(session: Session, collection: Collection, feature_id: uuid.UUID) -> str | None:
+    stmt = select(feature_json(collection).cast(Text)).where(
+        collection.visible, collection.model.id == feature_id
+    )
+    return session.scalar(stmt)
+
+
+def extent(session: Session, collection: Collection) -> list[float]:
+    """The planner's estimate (no scan of the table); the world when there are no statistics."""
+    table, column = collection.model.__tablename__, collection.geometry.key
+    box = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            "FROM (SELECT ST_EstimatedExtent(:table, :column) AS e) AS estimate"
+        ),
+        {"table": table, "column": column},
+    ).one()
+    return WORLD if box[0] is None else [round(v, 5) for v in box]
