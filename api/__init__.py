@@ -112,4 +112,9 @@ def create_app(config: dict | None = None) -> Flask:
     def api_root():
         return redirect(f"{API_PREFIX}/docs")
 
+    @app.get("/")
+    def map_page():
+        """The actor map, for people (the API is under /api/v1)."""
+        return app.send_static_file("map/index.html")
+
     return app
