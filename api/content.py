@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point, mapping, shape
+from shapely.geometry import MultiPolygon, Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Boolean, Enum, String, inspect, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -80,6 +80,15 @@ def replace_location(item: Located, changes: dict) -> None:
         # A new point without a country re-derives it; otherwise keep or take the new one.
         placement.get("country", None if "location" in placement else item.country),
     )
+
+
+def area_column(area: BaseGeometry | None):
+    """An area of operation for a MULTIPOLYGON column (a Polygon becomes a MultiPolygon)."""
+    if area is None:
+        return None
+    if area.geom_type == "Polygon":
+        area = MultiPolygon([area])
+    return from_shape(area, srid=SRID)
 
 
 # -- snapshots ------------------------------------------------------------------------------

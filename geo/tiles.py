@@ -1,22 +1,58 @@
 """Vector tiles (Mapbox Vector Tile via PostGIS ST_AsMVT) and grid clusters, built in one
 query each. Points that share a grid cell are merged into one feature with a count, so a
 tile never carries more features than its grid has cells: dense areas are clustered, not
-silently truncated. A cell holding a single point carries that point's properties."""
+silently truncated. A cell holding a single point carries that point's properties.
+
+Cells are computed with plain arithmetic on coordinates (floor of x / cell size) and
+represented by the mean of their points: far cheaper than building geometries for the
+hundreds of thousands of points a low-zoom tile covers."""
 
 from __future__ import annotations
 
 import math
 
-from sqlalchemy import Integer, Select, Text, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, Select, Text, case, cast, func, literal_column, select
 
 WEB_MERCATOR = 3857
 EXTENT = 4096  # MVT coordinate resolution of a tile
 GRID = 128  # cells per tile side: at most GRID² features per tile
-EARTH_CIRCUMFERENCE_M = 2 * math.pi * 6378137
+HALF_WORLD_M = 20037508.342789244  # half the Web Mercator world, in metres
 
 
 def tile_cell_m(z: int) -> float:
-    return EARTH_CIRCUMFERENCE_M / (2**z) / GRID
+    return 2 * HALF_WORLD_M / (2**z) / GRID
+
+
+def _mercator(geometry):
+    """Web Mercator x, y of a lon/lat point, by formula (no per-row geometry work)."""
+    lon, lat = func.ST_X(geometry), func.ST_Y(geometry)
+    clamped = func.greatest(func.least(lat, 85.05112878), -85.05112878)
+    x = lon * (HALF_WORLD_M / 180.0)
+    y = func.ln(func.tan((90.0 + clamped) * (math.pi / 360.0))) * (HALF_WORLD_M / math.pi)
+    return x, y
+
+
+def _cells(x, y, id_column, properties: dict, where: list, cell: float) -> Select:
+    """One row per non-empty cell: mean position, count, and a lone member's properties."""
+    points = (
+        select(
+            x.label("x"),
+            y.label("y"),
+            cast(id_column, Text).label("id"),
+            *[c.label(n) for n, c in properties.items()],
+        )
+        .where(*where)
+        .subquery("points")
+    )
+    count = func.count()
+    single = count == 1
+    return select(
+        func.avg(points.c.x).label("x"),
+        func.avg(points.c.y).label("y"),
+        cast(count, Integer).label("count"),
+        case((single, func.min(points.c.id)), else_=None).label("id"),
+        *[case((single, func.min(points.c[name])), else_=None).label(name) for name in properties],
+    ).group_by(func.floor(points.c.x / cell), func.floor(points.c.y / cell))
 
 
 def mvt(
@@ -25,56 +61,25 @@ def mvt(
     """The whole tile as one bytea: clustered points with ``count``, and for single points
     their ``id`` and ``properties``."""
     envelope = func.ST_TileEnvelope(z, x, y)
-    projected = func.ST_Transform(geometry, WEB_MERCATOR)
-    points = (
-        select(
-            projected.label("g"),
-            id_column.label("id"),
-            *[c.label(n) for n, c in properties.items()],
-        )
-        # The 4326 index serves the filter; the tile's edge margin keeps clusters whole.
-        .where(
-            geometry.intersects(func.ST_Transform(func.ST_Expand(envelope, tile_cell_m(z)), 4326)),
-            *where,
-        )
-        .subquery("points")
-    )
-    count = func.count()
-    single = count == 1
-    cells = (
-        select(
-            func.ST_AsMVTGeom(
-                func.ST_Centroid(func.ST_Collect(points.c.g)), envelope, EXTENT, 64, True
-            ).label("geom"),
-            cast(count, Integer).label("count"),
-            case((single, func.min(cast(points.c.id, Text))), else_=None).label("id"),
-            *[
-                case((single, func.min(points.c[name])), else_=None).label(name)
-                for name in properties
-            ],
-        )
-        .group_by(func.ST_SnapToGrid(points.c.g, tile_cell_m(z)))
-        .subquery("t")
-    )
+    cell = tile_cell_m(z)
+    mx, my = _mercator(geometry)
+    # The 4326 index serves the filter; a margin of one cell keeps edge clusters whole.
+    in_tile = geometry.intersects(func.ST_Transform(func.ST_Expand(envelope, cell), 4326))
+    cells = _cells(mx, my, id_column, properties, [in_tile, *where], cell).subquery("cells")
+    point = func.ST_SetSRID(func.ST_MakePoint(cells.c.x, cells.c.y), WEB_MERCATOR)
+    features = select(
+        func.ST_AsMVTGeom(point, envelope, EXTENT, 64, True).label("geom"),
+        *[cells.c[name] for name in ("count", "id", *properties)],
+    ).subquery("t")
     return (
         select(func.ST_AsMVT(literal_column("t"), layer, EXTENT, "geom"))
-        .select_from(cells)
-        .where(cells.c.geom.is_not(None))
+        .select_from(features)
+        .where(features.c.geom.is_not(None))
     )
 
 
 def clusters(geometry, id_column, properties: dict, where: list, cell_deg: float) -> Select:
-    """Grid clusters in degrees for clients without tiles: a representative point (the
-    centroid of the members), a count, and the member itself when it is alone."""
-    count = func.count()
-    single = count == 1
-    return (
-        select(
-            func.ST_AsGeoJSON(func.ST_Centroid(func.ST_Collect(geometry)), 5).label("geometry"),
-            count.label("count"),
-            case((single, func.min(cast(id_column, Text))), else_=None).label("id"),
-            *[case((single, func.min(c)), else_=None).label(n) for n, c in properties.items()],
-        )
-        .where(*where)
-        .group_by(func.ST_SnapToGrid(geometry, cell_deg))
-    )
+    """Grid clusters in degrees for clients without tiles: the mean position of the
+    members, their count, and the member itself when it is alone."""
+    lon, lat = cast(func.ST_X(geometry), Float), cast(func.ST_Y(geometry), Float)
+    return _cells(lon, lat, id_column, properties, where, cell_deg)

@@ -11,9 +11,19 @@ from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1100,700", "--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1100,700",
+    "--virtual-time-budget=15000",
+    "--run-all-compositor-stages-before-draw",
+]
 
 
 def test_page_is_served_without_a_cdn(client):
@@ -29,8 +39,14 @@ def test_page_is_served_without_a_cdn(client):
 # drops a connection it no longer needs: not this project's leak, not an error here.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_map_page_shows_markers_in_a_browser(app, make_actor):
-    for i, (lon, lat) in enumerate([(36.82, -1.29), (-13.23, 8.48), (-74.07, 4.71), (72.79, 40.51)]):
-        make_actor(name=f"Map page actor {i}", location={"type": "Point", "coordinates": [lon, lat]}, location_precision="exact")
+    for i, (lon, lat) in enumerate(
+        [(36.82, -1.29), (-13.23, 8.48), (-74.07, 4.71), (72.79, 40.51)]
+    ):
+        make_actor(
+            name=f"Map page actor {i}",
+            location={"type": "Point", "coordinates": [lon, lat]},
+            location_precision="exact",
+        )
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -38,11 +54,25 @@ def test_map_page_shows_markers_in_a_browser(app, make_actor):
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         with tempfile.TemporaryDirectory() as profile:
-            dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                                 capture_output=True, text=True, timeout=120).stdout
+            dom = subprocess.run(
+                [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
         with tempfile.TemporaryDirectory() as profile:
-            subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={ARTIFACTS / 'map.png'}", url],
-                           capture_output=True, timeout=120, check=True)
+            subprocess.run(
+                [
+                    CHROMIUM,
+                    *FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--screenshot={ARTIFACTS / 'map.png'}",
+                    url,
+                ],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
     finally:
         server.shutdown()
     assert 'data-markers="' in dom, dom[:500]

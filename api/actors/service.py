@@ -7,21 +7,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
-from api.content import place, replace_location, snapshot
+from api.content import area_column, place, replace_location, snapshot
 from api.errors import NotFound
 from api.permissions import can, is_staff
 from api.principal import Principal
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
 from geo import filters
-from geo.geojson import SRID
 
 # Counting every match of a broad query costs a scan; past this many we say "more than".
 COUNT_LIMIT = 10_000
@@ -47,7 +43,7 @@ def create_actor(
     check_theme_keys(session, data.get("themes", []))
     actor = Actor(id=actor_id or uuid.uuid4())
     point = data.pop("location")
-    _set_area(actor, data.pop("area", None))
+    actor.area = area_column(data.pop("area", None))
     for name, value in data.items():
         if name not in ("country", "location_precision"):
             setattr(actor, name, value)
@@ -79,7 +75,7 @@ def update_actor(
     if "themes" in changes:
         check_theme_keys(session, changes["themes"])
     if "area" in changes:
-        _set_area(actor, changes.pop("area"))
+        actor.area = area_column(changes.pop("area"))
     replace_location(actor, changes)
     for name, value in changes.items():
         setattr(actor, name, value)
@@ -172,12 +168,6 @@ def _capped_count(
     capped = select(literal(1)).select_from(Actor).where(*conditions).limit(COUNT_LIMIT + 1)
     total = session.scalar(select(func.count()).select_from(capped.subquery()))
     return None if total > COUNT_LIMIT else total
-
-
-def _set_area(actor: Actor, area: BaseGeometry | None) -> None:
-    if area is not None and area.geom_type == "Polygon":
-        area = MultiPolygon([area])
-    actor.area = None if area is None else from_shape(area, srid=SRID)
 
 
 __all__ = ["Page", "archive_actor", "create_actor", "get_actor", "search_actors", "update_actor"]

@@ -61,9 +61,8 @@ def clusters(session: Session, args: dict, zoom: int) -> dict:
         properties = {"count": row.count}
         if row.count == 1:
             properties.update(id=row.id, name=row.name, kind=row.kind)
-        features.append(
-            {"type": "Feature", "geometry": json.loads(row.geometry), "properties": properties}
-        )
+        point = {"type": "Point", "coordinates": [round(row.x, 5), round(row.y, 5)]}
+        features.append({"type": "Feature", "geometry": point, "properties": properties})
     return {"type": "FeatureCollection", "features": features, "zoom": zoom, "cell_degrees": cell}
 
 

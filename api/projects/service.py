@@ -8,19 +8,17 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon
 from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from api.actors.service import get_actor
+from api.content import area_column
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.permissions import can, is_staff
 from api.principal import Principal
 from api.projects.models import IndicatorValue, Project, ProjectIndicator
 from api.themes.service import check_theme_keys
 from geo import filters
-from geo.geojson import SRID
 from metrics import Framework, FrameworkError, Value, compare, compute_report, default_framework
 from metrics.data import Problem, value_from_row
 from metrics.framework import measure_from_dict
@@ -62,10 +60,7 @@ def update_project(session: Session, project: Project, changes: dict) -> Project
 
 def _apply(project: Project, data: dict) -> None:
     if "area" in data:
-        area = data.pop("area")
-        if area is not None and area.geom_type == "Polygon":
-            area = MultiPolygon([area])
-        project.area = None if area is None else from_shape(area, srid=SRID)
+        project.area = area_column(data.pop("area"))
     for name, value in data.items():
         setattr(project, name, value)
     if project.start_on and project.end_on and project.end_on < project.start_on:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from api.content import area_column
 from api.errors import NotFound
 from api.permissions import is_staff
 from api.principal import Principal
 from api.resources.models import Resource
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
-from geo.geojson import SRID
 
 
 def create_resource(
@@ -23,12 +21,7 @@ def create_resource(
 ) -> Resource:
     data = dict(data)
     check_theme_keys(session, data.get("themes", []))
-    area = data.pop("area", None)
-    if area is not None and area.geom_type == "Polygon":
-        area = MultiPolygon([area])
-    resource = Resource(
-        id=uuid.uuid4(), area=None if area is None else from_shape(area, srid=SRID), **data
-    )
+    resource = Resource(id=uuid.uuid4(), area=area_column(data.pop("area", None)), **data)
     resource.disclaimers = list(disclaimers)
     session.add(resource)
     record_revision(
