@@ -8,9 +8,17 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 
 from api import migrate
+from api.accounts.schemas import RegisterSchema
+from api.accounts.service import register
 from api.db import db
+from api.errors import ProblemError
+from api.principal import ANONYMOUS
+from seeds.bulk import load_rows, read_csv
+from seeds.demo import load_demo, load_demo_accounts
+from seeds.synthetic import generate
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -28,8 +36,6 @@ def db_upgrade():
 @seeds_cli.command("demo")
 def seeds_demo():
     """Load the demo map (idempotent)."""
-    from seeds.demo import load_demo, load_demo_accounts
-
     created = load_demo(db.session)
     accounts = load_demo_accounts(
         db.session, production=current_app.config["ENV_NAME"] == "production"
@@ -39,8 +45,6 @@ def seeds_demo():
 
 
 def _bulk(rows, expected: int | None) -> None:
-    from seeds.bulk import load_rows
-
     started = time.perf_counter()
 
     def progress(done: int) -> None:
@@ -66,8 +70,6 @@ def _bulk(rows, expected: int | None) -> None:
 @click.option("--seed", type=int, default=20240601, show_default=True)
 def seeds_synthetic(count: int, seed: int):
     """Generate COUNT synthetic published actors and bulk-load them (deterministic)."""
-    from seeds.synthetic import generate
-
     _bulk(generate(count, seed), count)
 
 
@@ -75,8 +77,6 @@ def seeds_synthetic(count: int, seed: int):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def seeds_import_csv(path: Path):
     """Bulk-load actors from a CSV (id,name,kind,themes,country,lon,lat[,location_precision])."""
-    from seeds.bulk import read_csv
-
     _bulk(read_csv(path), None)
 
 
@@ -88,13 +88,6 @@ def seeds_import_csv(path: Path):
 )
 def users_create_admin(email: str, display_name: str, password: str):
     """Create an administrator account (the first one, or another)."""
-    from marshmallow import ValidationError
-
-    from api.accounts.schemas import RegisterSchema
-    from api.accounts.service import register
-    from api.errors import ProblemError
-    from api.principal import ANONYMOUS
-
     try:
         data = RegisterSchema().load(
             {"email": email, "display_name": display_name, "password": password}

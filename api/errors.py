@@ -12,8 +12,9 @@ import uuid
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Response, json
+from flask import Response, g, json, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -97,8 +98,6 @@ def problem_response(
     headers: dict | None = None,
     extra: dict | None = None,
 ) -> Response:
-    from flask import request
-
     body = {
         "type": type_,
         "title": HTTPStatus(status).phrase,
@@ -158,8 +157,6 @@ class PeacemapApi(Api):
 
     def _register_responses(self):
         # Same as flask-smorest's, but the OpenAPI document names the real content type.
-        from flask_smorest.utils import prepare_response
-
         for status in HTTPStatus:
             response = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
@@ -192,8 +189,6 @@ class PeacemapApi(Api):
 
 
 def handle_problem_error(error: ProblemError):
-    from flask import g
-
     g.keep_changes = error.keep_changes
     return problem_response(
         error.status, error.detail, type_=error.type, errors=error.errors, headers=error.headers

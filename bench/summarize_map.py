@@ -61,9 +61,7 @@ def main(path: str) -> None:
             )
     peak = max((r["peak_rss_mb"] for r in rows if r["server"] == "peacemap"), default=0)
     per_process = peak / 3
-    print(
-        f"\nPeacemap peak memory (master + 2 workers): {peak} MB, ~{per_process:.0f} MB each."
-    )
+    print(f"\nPeacemap peak memory (master + 2 workers): {peak} MB, ~{per_process:.0f} MB each.")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from importlib.resources import files
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.accounts.service import find_user_by_email, register, set_membership
 from api.actors.models import Actor
 from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
@@ -51,8 +52,6 @@ def load_demo(session: Session) -> int:
 
 def load_demo_accounts(session: Session, *, production: bool) -> int:
     """Create the demo accounts that are missing; never in production."""
-    from api.accounts.service import find_user_by_email, register, set_membership
-
     if production:
         return 0
     organisation = session.scalar(select(Actor).where(Actor.name == DEMO_ORGANISATION))

@@ -8,14 +8,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import marshmallow as ma
+from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from api.accounts.models import User
 from api.actors.models import Actor
 from api.actors.schemas import ActorCreateSchema, ActorPatchSchema
 from api.actors.service import create_actor, is_public, update_actor
 from api.content import place, snapshot
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from api.moderation.models import Contribution, Flag, ModerationEvent, Translation
 from api.moderation.schemas import TranslationProposalSchema
 from api.moderation.workflow import NEEDS_REASON, OPEN, next_state
@@ -164,6 +166,7 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
     contribution.language = loaded.get("language")
     contribution.themes = loaded.get("themes", [])
     if kind in ("new_actor", "new_observation"):
+        # Placed like the real item will be, to check the country and find the public point.
         spot = types.SimpleNamespace()
         place(spot, loaded["location"], loaded["location_precision"], loaded.get("country"))
         contribution.country, contribution.public_location = spot.country, spot.public_location
@@ -186,8 +189,6 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
             _check_translation(item, target_type, loaded)
         elif "location" in loaded or "country" in loaded:
             spot = types.SimpleNamespace()
-            from geoalchemy2.shape import to_shape
-
             place(
                 spot,
                 loaded.get("location") or to_shape(item.location),
@@ -251,8 +252,6 @@ def possible_duplicates(session: Session, name: str, spot) -> list[dict]:
 
 
 def _xy(wkb) -> tuple[float, float]:
-    from geoalchemy2.shape import to_shape
-
     point = to_shape(wkb)
     return point.x, point.y
 
@@ -387,8 +386,6 @@ def decide(
 
 def _disclaimers(session: Session, contribution: Contribution, track_record: int) -> list[str]:
     """New contributors' approved contributions carry ``unverified`` until they have a record."""
-    from api.accounts.models import User
-
     author = session.get(User, contribution.author_id) if contribution.author_id else None
     if author is not None and is_staff(author):
         return []
@@ -530,8 +527,6 @@ def decide_batch(
     session: Session, moderator, items: list[dict], *, track_record: int
 ) -> list[dict]:
     """Each item is decided in its own savepoint: one failure leaves the others standing."""
-    from api.errors import ProblemError
-
     principal = Principal(user=moderator)
     results = []
     for item in items:
