@@ -35,7 +35,9 @@ class Database:
     def init_app(self, app) -> None:
         self.engine = create_engine(
             app.config["DATABASE_URL"],
-            pool_pre_ping=True,
+            # No ping before each checkout: it costs a round trip per request. Connections
+            # are recycled instead, and one broken by a database restart fails once.
+            pool_recycle=1800,
             pool_size=5,
             max_overflow=5,
             # The session's statements see UTC timestamps whatever the server's zone.

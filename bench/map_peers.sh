@@ -60,9 +60,11 @@ cp "$PEERS"/workload/paths/*.txt "$WORK/paths/"
 declare -A BASE=([peacemap]=http://127.0.0.1:$PORT [pygeoapi]=http://127.0.0.1:5001 [tipg]=http://127.0.0.1:5002)
 start() {
   if [ "$1" = peacemap ]; then
-    (cd "$ROOT" && PEACEMAP_ENV=production PEACEMAP_SECRET_KEY="bench-$(openssl rand -hex 24)" \
+    # exec: the recorded PID is gunicorn's master, whose children are the workers.
+    (cd "$ROOT" && exec env PEACEMAP_ENV=production PEACEMAP_SECRET_KEY="bench-$(openssl rand -hex 24)" \
       PEACEMAP_RATELIMIT_ENABLED=false .venv/bin/gunicorn --workers 2 --bind 127.0.0.1:$PORT \
-      wsgi:app >"$OUT/peacemap.log" 2>&1 & echo $! >"$WORK/peacemap.pid")
+      wsgi:app) >"$OUT/peacemap.log" 2>&1 &
+    echo $! >"$WORK/peacemap.pid"
     for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/ogc" && return 0; sleep 0.5; done
     echo "Peacemap did not start"; tail "$OUT/peacemap.log"; exit 1
   else

@@ -4,6 +4,7 @@ data: which table, which geometry (always a public one), which properties, which
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal
 
@@ -109,7 +110,14 @@ COLLECTIONS = {
 
 
 def feature_json(collection: Collection):
-    """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row."""
+    """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row. (The
+    expression is built once per collection: building it costs more than running it.)"""
+    return _feature_json(collection.id)
+
+
+@cache
+def _feature_json(collection_id: str):
+    collection = COLLECTIONS[collection_id]
     properties = []
     for name, column in collection.properties.items():
         properties += [literal(name), column]

@@ -189,7 +189,7 @@ class Items(MethodView):
     @blp.alt_response(404, description="No such collection")
     @blp.alt_response(422, description="Invalid parameter")
     @blp.doc(
-        description=ANYONE + " numberMatched is given when it is cheap (up to 10,000).",
+        description=ANYONE + " numberMatched is given when it is cheap (up to 2,000 matches).",
         responses={"200": {"content": {GEOJSON: {}}}},
     )
     def get(self, args, collection_id):

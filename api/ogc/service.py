@@ -4,14 +4,17 @@ assembled in the database, counts are capped, and every filter works on public g
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from sqlalchemy import JSON, Text, func, literal, select, text
+from sqlalchemy import JSON, Text, bindparam, func, literal, select, text
 from sqlalchemy.orm import Session
 
-from api.ogc.collections import Collection, feature_json
+from api.ogc.collections import COLLECTIONS, Collection, feature_json
 from geo import filters
 
-COUNT_CAP = 10_000
+# numberMatched is exact up to this many matches and left out beyond: counting further
+# would cost a scan that the answer does not need (OGC makes it optional).
+COUNT_CAP = 2_000
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 
 
@@ -51,7 +54,7 @@ def features_page(
 
 
 def number_matched(session: Session, collection: Collection, args: dict) -> int | None:
-    """Exact when cheap (up to COUNT_CAP matches); None rather than a full scan of millions."""
+    """Exact when cheap (up to COUNT_CAP matches); None rather than a scan of millions."""
     capped = (
         select(literal(1))
         .select_from(collection.model)
@@ -63,10 +66,16 @@ def number_matched(session: Session, collection: Collection, args: dict) -> int 
 
 
 def feature(session: Session, collection: Collection, feature_id: uuid.UUID) -> str | None:
-    stmt = select(feature_json(collection).cast(Text)).where(
-        collection.visible, collection.model.id == feature_id
+    return session.scalar(_feature_statement(collection.id), {"feature_id": feature_id})
+
+
+@cache
+def _feature_statement(collection_id: str):
+    # Built once: constructing the JSON expression costs more than running the query.
+    collection = COLLECTIONS[collection_id]
+    return select(feature_json(collection).cast(Text)).where(
+        collection.visible, collection.model.id == bindparam("feature_id")
     )
-    return session.scalar(stmt)
 
 
 def extent(session: Session, collection: Collection) -> list[float]:
