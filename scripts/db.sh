@@ -43,7 +43,8 @@ install_postgres() {
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: postgres may not be allowed into the project folder itself.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -76,6 +77,7 @@ start() {
   local bindir
   bindir=$(find_bindir) || { install_postgres; bindir=$(find_bindir); }
   prepare_data_dir
+  data=$(readlink -f "$data")  # postgres can follow no link through a closed folder
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "Creating the PostgreSQL cluster in $data ..."
     # trust on loopback only: this is a private development cluster, never exposed.
@@ -91,6 +93,7 @@ start() {
 
 stop() {
   [ -f "$data/PG_VERSION" ] || { echo "No local cluster."; return 0; }
+  data=$(readlink -f "$data")
   local bindir
   bindir=$(find_bindir)
   if as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
@@ -102,6 +105,7 @@ stop() {
 }
 
 status() {
+  data=$(readlink -f "$data")
   local bindir
   bindir=$(find_bindir) && as_owner "$bindir/pg_ctl" -D "$data/" status
 }
