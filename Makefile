@@ -19,7 +19,7 @@ db:
 run: venv db
 	@$(FLASK) db upgrade
 	@$(FLASK) seeds demo
-	@echo "Peacemap on http://$(HOST):$(PORT)"
+	@echo "Peacemap on http://$(HOST):$(PORT)  (the map page)"
 	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs"
 	@echo "  OpenAPI:       http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "  Sample query:  http://$(HOST):$(PORT)/api/v1/actors?country=CO&theme=gender&f=geojson"
