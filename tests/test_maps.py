@@ -100,6 +100,9 @@ def test_items_paging_filters_and_single_feature(client, mapped):
         == 2
     )
     assert client.get("/api/v1/ogc/collections/actors/items?datetime=yesterday").status_code == 422
+    small = client.get("/api/v1/ogc/collections/actors/items?fields=name,kind").get_json()
+    assert all(set(f["properties"]) == {"name", "kind"} for f in small["features"])
+    assert client.get("/api/v1/ogc/collections/actors/items?fields=contact").status_code == 422
     item = client.get(f"/api/v1/ogc/collections/actors/items/{mapped['exact']}").get_json()
     assert item["type"] == "Feature" and item["properties"]["kind"] == "government"
     assert shape(item["geometry"]).equals_exact(Point(-13.234, 8.484), 1e-6)
@@ -246,6 +249,7 @@ def test_exports_stream_geojson_lines_and_hxl_csv(client, mapped):
         .splitlines()
     )
     assert [json.loads(line)["properties"]["name"] for line in lines] == ["Freetown Peace Office"]
+    assert client.get("/api/v1/actors/export?fields=secret").status_code == 422
     response = client.get("/api/v1/actors/export?format=csv")
     assert response.is_streamed and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))

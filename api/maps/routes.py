@@ -12,7 +12,7 @@ from marshmallow import validate as v
 from api.db import db
 from api.http import GEOJSON, json_response
 from api.maps import service
-from api.ogc.routes import ItemsArgsSchema
+from api.ogc.routes import ItemsArgsSchema, check_fields
 
 MVT = "application/vnd.mapbox-vector-tile"
 ANYONE = "Who: anyone. Public (generalised) locations only."
@@ -27,7 +27,7 @@ blp = Blueprint(
 
 class MapFilterSchema(ItemsArgsSchema):
     class Meta:
-        exclude = ("limit", "offset", "f", "type")
+        exclude = ("limit", "offset", "f", "type", "fields")
 
 
 class ClusterArgsSchema(MapFilterSchema):
@@ -42,7 +42,10 @@ class ChangesArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=500, validate=v.Range(1, 5000))
 
 
-class ExportArgsSchema(MapFilterSchema):
+class ExportArgsSchema(ItemsArgsSchema):
+    class Meta:
+        exclude = ("limit", "offset", "f", "type")
+
     format = ma.fields.String(
         load_default="geojson", validate=v.OneOf(("geojson", "geojsonl", "csv"))
     )
@@ -147,6 +150,7 @@ class Export(MethodView):
     )
     def get(self, args):
         """The public actor map (or a filtered part of it) as a file"""
+        check_fields(service.ACTORS, args.get("fields"))
         fmt = args["format"]
         mimetype = {"geojson": GEOJSON, "geojsonl": "application/geo+json-seq", "csv": "text/csv"}[
             fmt

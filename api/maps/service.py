@@ -161,7 +161,11 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
             .order_by(Actor.id)
         )
     else:
-        stmt = select(cast(feature_json(ACTORS), Text)).where(*where).order_by(Actor.id)
+        stmt = (
+            select(cast(feature_json(ACTORS, args.get("fields")), Text))
+            .where(*where)
+            .order_by(Actor.id)
+        )
     rows = session.execute(stmt, execution_options={"stream_results": True, "yield_per": 2000})
     if fmt == "csv":
         yield from _csv_lines(rows)

@@ -109,18 +109,20 @@ COLLECTIONS = {
 }
 
 
-def feature_json(collection: Collection):
-    """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row. (The
-    expression is built once per collection: building it costs more than running it.)"""
-    return _feature_json(collection.id)
+def feature_json(collection: Collection, fields: list[str] | None = None):
+    """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row; with
+    ``fields``, only those properties. (Each expression is built once: building it costs
+    more than running it.)"""
+    return _feature_json(collection.id, tuple(sorted(fields)) if fields else None)
 
 
 @cache
-def _feature_json(collection_id: str):
+def _feature_json(collection_id: str, fields: tuple[str, ...] | None):
     collection = COLLECTIONS[collection_id]
     properties = []
     for name, column in collection.properties.items():
-        properties += [literal(name), column]
+        if fields is None or name in fields:
+            properties += [literal(name), column]
     return func.json_build_object(
         "type",
         "Feature",

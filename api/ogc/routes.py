@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate as v
 
 from api.db import db
-from api.errors import NotFound
+from api.errors import NotFound, Unprocessable
 from api.fields import CountryCode, DelimitedList, validate_bbox
 from api.http import GEOJSON, json_response, text_response
 from api.ogc import service
@@ -73,6 +73,10 @@ class ItemsArgsSchema(ma.Schema):
     theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
     country = DelimitedList(CountryCode())
     f = ma.fields.String(validate=v.OneOf(("json", "geojson")))
+    fields = DelimitedList(
+        ma.fields.String(validate=v.Length(1, 40)),
+        metadata={"description": "Only these properties, for small responses"},
+    )
 
     @ma.validates("bbox")
     def check_bbox(self, bbox, **kwargs):
@@ -84,6 +88,12 @@ def _collection(collection_id: str):
         return COLLECTIONS[collection_id]
     except KeyError:
         raise NotFound(f"No collection {collection_id!r}; see /api/v1/ogc/collections.") from None
+
+
+def check_fields(collection, fields) -> None:
+    if unknown := set(fields or ()) - set(collection.properties):
+        message = f"unknown properties {', '.join(sorted(unknown))}: see the collection's features."
+        raise Unprocessable(f"fields: {message}", errors={"fields": [message]})
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
@@ -195,6 +205,7 @@ class Items(MethodView):
     def get(self, args, collection_id):
         """Features of a collection (GeoJSON)"""
         collection = _collection(collection_id)
+        check_fields(collection, args.get("fields"))
         limit, offset = args["limit"], args["offset"]
         features, returned = service.features_page(
             db.session, collection, args, limit=limit, offset=offset

@@ -39,7 +39,7 @@ def features_page(
 ) -> tuple[str, int]:
     """The JSON text of one page's features array, and how many features it holds."""
     page = (
-        select(feature_json(collection).label("feature"))
+        select(feature_json(collection, args.get("fields")).label("feature"))
         .where(*conditions(collection, args))
         .order_by(collection.model.id)
         .limit(limit)
