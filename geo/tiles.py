@@ -78,6 +78,36 @@ def mvt(
     )
 
 
+CELL_LEVELS = 8  # zooms 0-8 are served from the maintained cell table (migration 0005)
+
+
+def cell_level_mvt(z: int, x: int, y: int, layer: str) -> tuple[str, dict]:
+    """SQL for an unfiltered low-zoom tile from the ``actor_cells`` table: every feature is
+    a cluster (count and mean position); no per-actor work at all."""
+    size = tile_cell_m(z)
+    width = 2 * HALF_WORLD_M / (2**z)
+    west, north = -HALF_WORLD_M + x * width, HALF_WORLD_M - y * width
+    params = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "layer": layer,
+        "extent": EXTENT,
+        "cx0": math.floor(west / size) - 1,
+        "cx1": math.floor((west + width) / size),
+        "cy0": math.floor((north - width) / size) - 1,
+        "cy1": math.floor(north / size),
+    }
+    sql = (
+        "SELECT ST_AsMVT(t, :layer, :extent, 'geom') FROM ("
+        " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sx / n, sy / n), 3857),"
+        "   ST_TileEnvelope(:z, :x, :y), :extent, 64, true) AS geom, n AS count"
+        " FROM actor_cells WHERE z = :z AND cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1"
+        ") AS t WHERE geom IS NOT NULL"
+    )
+    return sql, params
+
+
 def clusters(geometry, id_column, properties: dict, where: list, cell_deg: float) -> Select:
     """Grid clusters in degrees for clients without tiles: the mean position of the
     members, their count, and the member itself when it is alone."""

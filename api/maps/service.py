@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select
+from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
@@ -30,6 +30,8 @@ TILE_PROPERTIES = {
     "themes": func.array_to_string(Actor.themes, ","),
     "precision": cast(Actor.location_precision, Text),
 }
+# Any of these makes a tile a live query; without them low zooms read the cell table.
+FILTERS = ("kind", "theme", "country", "datetime", "bbox")
 # Changes younger than this are not handed out yet: a transaction that started earlier may
 # still commit with an older timestamp, and a client must never skip it.
 SETTLE = timedelta(seconds=2)
@@ -41,6 +43,9 @@ def tile(session: Session, args: dict, z: int, x: int, y: int) -> bytes:
             f"x and y must be within 0..{2**z - 1} at zoom {z}.",
             errors={"x": ["out of range"], "y": ["out of range"]},
         )
+    if z <= tiles.CELL_LEVELS and not any(args.get(k) for k in FILTERS):
+        sql, params = tiles.cell_level_mvt(z, x, y, "actors")
+        return bytes(session.scalar(text(sql), params) or b"")
     stmt = tiles.mvt(
         ACTORS.geometry, Actor.id, TILE_PROPERTIES, conditions(ACTORS, args), z, x, y, "actors"
     )
