@@ -74,6 +74,12 @@ def _add_etag_and_answer_conditionals(response: Response) -> Response:
     return response.make_conditional(request)
 
 
+# -- documentation shared by endpoints -------------------------------------------------------
+
+BEARER = [{"bearerAuth": []}]  # the OpenAPI security requirement of signed-in endpoints
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+
+
 # -- optimistic concurrency ------------------------------------------------------------
 
 

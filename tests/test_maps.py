@@ -305,22 +305,35 @@ def test_no_map_endpoint_gives_away_an_exact_location(client, mapped):
 def test_low_zoom_cells_follow_every_change_at_once(client, make_actor, people_headers, session):
     """Zooms 0-8 read a cell table kept by triggers: hiding, archiving or moving an actor
     shows in the very next tile, with the same counts as the live query."""
-    ids = [make_actor(name=f"Kisumu group {i}", location={"type": "Point", "coordinates": [34.76 + i * 0.01, -0.09]},
-                      location_precision="exact").id for i in range(4)]
+    ids = [
+        make_actor(
+            name=f"Kisumu group {i}",
+            location={"type": "Point", "coordinates": [34.76 + i * 0.01, -0.09]},
+            location_precision="exact",
+        ).id
+        for i in range(4)
+    ]
     x, y = tile_of(34.76, -0.09, 5)
 
     def count(query=""):
-        features = mapbox_vector_tile.decode(client.get(f"/api/v1/tiles/5/{x}/{y}.mvt{query}").data)["actors"]["features"]
+        features = mapbox_vector_tile.decode(
+            client.get(f"/api/v1/tiles/5/{x}/{y}.mvt{query}").data
+        )["actors"]["features"]
         return sum(f["properties"]["count"] for f in features)
 
     assert count() == 4
     assert count("?kind=organisation") == 4  # a filter takes the live path: same answer
     mod = people_headers("moderator")
-    client.post(f"/api/v1/moderation/items/actor/{ids[0]}/hide", json={"reason": "endangers"}, headers=mod)
+    client.post(
+        f"/api/v1/moderation/items/actor/{ids[0]}/hide", json={"reason": "endangers"}, headers=mod
+    )
     assert count() == 3
     client.delete(f"/api/v1/actors/{ids[1]}", headers={**mod, "If-Match": '"v1"'})
     assert count() == 2
-    moved = client.patch(f"/api/v1/actors/{ids[2]}", json={"location": {"type": "Point", "coordinates": [-74.07, 4.71]}},
-                         headers={**mod, "If-Match": '"v1"'})
+    moved = client.patch(
+        f"/api/v1/actors/{ids[2]}",
+        json={"location": {"type": "Point", "coordinates": [-74.07, 4.71]}},
+        headers={**mod, "If-Match": '"v1"'},
+    )
     assert moved.status_code == 200
     assert count() == 1

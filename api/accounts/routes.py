@@ -27,13 +27,10 @@ from api.accounts.schemas import (
 from api.actors.service import get_actor
 from api.auth import allowed, current_principal, signed_in
 from api.db import db
-from api.http import json_response, page_response, require_if_match, version_etag
+from api.http import BEARER, IF_MATCH, json_response, page_response, require_if_match, version_etag
 from api.permissions import require, who
 from api.ratelimit import credential_limit
 from api.schemas import page_schema, page_size
-
-BEARER = [{"bearerAuth": []}]
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 
 auth_blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1", description="Accounts, sign-in and tokens."

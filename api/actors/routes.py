@@ -24,7 +24,9 @@ from api.actors.schemas import (
 from api.auth import allowed, current_principal, signed_in
 from api.db import db
 from api.http import (
+    BEARER,
     GEOJSON,
+    IF_MATCH,
     json_response,
     link_header,
     page_response,
@@ -46,8 +48,6 @@ blp = Blueprint(
     "government bodies and media working on peace. Public locations are generalised.",
 )
 
-BEARER = [{"bearerAuth": []}]
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 GEOJSON_DOC = {"description": "The same as a GeoJSON FeatureCollection (f=geojson or Accept)"}
 
 

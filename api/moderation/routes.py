@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from api.auth import allowed, current_principal, signed_in
 from api.db import db
-from api.http import json_response, page_response
+from api.http import BEARER, json_response, page_response
 from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import idempotent
 from api.moderation import service
@@ -40,7 +40,6 @@ from api.permissions import is_staff, require, who
 from api.revisions.service import history, revert
 from api.schemas import page_schema, page_size
 
-BEARER = [{"bearerAuth": []}]
 REVIEWERS = f"Who: {who('moderation.review')}."
 
 contributions_blp = Blueprint(
@@ -211,12 +210,6 @@ class Queue(MethodView):
         return page_response(items, offset=args["offset"], limit=limit, counts=counts)
 
 
-def _moderator():
-    principal = current_principal()
-    require(principal, "moderation.review")
-    return principal
-
-
 @moderation_blp.route("/contributions/<uuid:contribution_id>/claim")
 class Claim(MethodView):
     @allowed("moderation.review")
@@ -227,7 +220,7 @@ class Claim(MethodView):
     @moderation_blp.doc(security=BEARER, description=REVIEWERS)
     def post(self, contribution_id):
         """Claim a contribution for review (the claim expires after 30 minutes by default)"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
         minutes = current_app.config["CLAIM_MINUTES"]
         return json_response(
@@ -247,7 +240,7 @@ class Release(MethodView):
     @moderation_blp.doc(security=BEARER, description=REVIEWERS)
     def post(self, contribution_id):
         """Give a claimed contribution back to the queue"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
         return json_response(
             represent(service.release(db.session, contribution, principal.user), principal)
@@ -274,7 +267,7 @@ class Decide(MethodView):
     )
     def post(self, decision, contribution_id):
         """Decide: approve, merge, reject, request changes; for flags: dismiss, disclaim, hide"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
         track_record = current_app.config["TRACK_RECORD_APPROVALS"]
         service.decide(
@@ -294,7 +287,7 @@ class BatchDecisions(MethodView):
     )
     def post(self, data):
         """Decide on several contributions at once"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         track_record = current_app.config["TRACK_RECORD_APPROVALS"]
         return {
             "results": service.decide_batch(
@@ -352,7 +345,7 @@ class Hide(MethodView):
     )
     def post(self, data, target_type, target_id):
         """Hide an item from the public"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         item = service.get_item(db.session, target_type, target_id, principal, lock=True)
         service.set_hidden(db.session, target_type, item, True, principal.user_id, data["reason"])
 
@@ -368,7 +361,7 @@ class Unhide(MethodView):
     @moderation_blp.doc(security=BEARER, description=REVIEWERS)
     def post(self, data, target_type, target_id):
         """Show a hidden item again"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         item = service.get_item(db.session, target_type, target_id, principal, lock=True)
         service.set_hidden(db.session, target_type, item, False, principal.user_id, data["reason"])
 
@@ -383,7 +376,7 @@ class Disclaimers(MethodView):
     @moderation_blp.doc(security=BEARER, description=REVIEWERS)
     def put(self, data, target_type, target_id):
         """Set an item's disclaimers (unverified, community_reported, disputed, outdated)"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         item = service.get_item(db.session, target_type, target_id, principal, lock=True)
         service.set_disclaimers(
             db.session, target_type, item, data["disclaimers"], principal.user_id, data["reason"]
@@ -422,7 +415,7 @@ class Revert(MethodView):
     )
     def post(self, data, target_type, target_id):
         """Put an item back as it was at an earlier revision"""
-        principal = _moderator()
+        principal = current_principal()  # @allowed has checked the role
         item = service.get_item(db.session, target_type, target_id, principal, lock=True)
         revision = revert(
             db.session, item, target_type, data["revision"], moderator_id=principal.user_id

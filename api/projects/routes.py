@@ -12,8 +12,7 @@ from flask_smorest import Blueprint
 
 from api.auth import current_principal, signed_in
 from api.db import db
-from api.errors import Conflict, Unprocessable
-from api.http import json_response, page_response, require_if_match, version_etag
+from api.http import BEARER, IF_MATCH, json_response, page_response, require_if_match, version_etag
 from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
@@ -39,8 +38,6 @@ from metrics.data import Problem, csv_rows
 from metrics.export import comparison_csv, report_csv
 from metrics.framework import default_framework_document
 
-BEARER = [{"bearerAuth": []}]
-IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
 EDITORS = f"Who: {who('project.edit')}."
 READERS = "Who: anyone for published projects; drafts: their organisation, moderators and admins."
 CSV, NDJSON = "text/csv", "application/x-ndjson"
@@ -171,15 +168,14 @@ class Values(MethodView):
     def post(self, args, value, project_id):
         """Post one indicator value"""
         project, principal = _editable(project_id)
-        try:
-            stored = service.store_values(
-                db.session, project, [(1, value, [])], principal, replace=args["replace"]
-            )
-        except Unprocessable as error:
-            rows = (error.errors or {}).get("rows", [])
-            if rows and all("replace=true" in r["reason"] for r in rows):
-                raise Conflict(rows[0]["reason"] + ".") from None
-            raise
+        stored = service.store_values(
+            db.session,
+            project,
+            [(1, value, [])],
+            principal,
+            replace=args["replace"],
+            conflict_on_duplicate=True,
+        )
         return json_response({"stored": stored}, 201)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.actors.service import get_actor
 from api.content import area_column
-from api.errors import Forbidden, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.permissions import can, is_staff
 from api.principal import Principal
 from api.projects.models import IndicatorValue, Project, ProjectIndicator
@@ -145,8 +145,11 @@ def store_values(
     principal: Principal,
     *,
     replace: bool,
+    conflict_on_duplicate: bool = False,
 ) -> int:
     """Validate every row against the project's framework and store them all, or none.
+    With ``conflict_on_duplicate`` (one value posted alone), a value that only repeats a
+    stored one is a Conflict rather than a bad row.
 
     ``rows`` is a stream of (line, raw row, problems found while parsing); batches are
     written as they come, so memory stays flat, and the request's transaction is rolled
@@ -154,6 +157,7 @@ def store_values(
     reason), up to MAX_REPORTED_PROBLEMS."""
     framework = framework_for(session, project.id)
     problems: list[Problem] = []
+    duplicates: list[Problem] = []  # rows that repeat a stored value (without replace)
     first_line: dict[tuple, int] = {}
     stored = 0
     batch: list[tuple[int, Value]] = []
@@ -161,7 +165,9 @@ def store_values(
     def flush() -> None:
         nonlocal stored
         if batch and not problems:
-            problems.extend(_write(session, project, batch, principal, replace=replace))
+            repeated = _write(session, project, batch, principal, replace=replace)
+            duplicates.extend(repeated)
+            problems.extend(repeated)
             stored += len(batch)
         batch.clear()
 
@@ -190,6 +196,8 @@ def store_values(
         if len(problems) >= MAX_REPORTED_PROBLEMS:
             break
     flush()
+    if conflict_on_duplicate and problems and problems == duplicates:
+        raise Conflict(problems[0].reason + ".")
     if problems:
         listed = [p.asdict() for p in problems[:MAX_REPORTED_PROBLEMS]]
         first = problems[0]

@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 
 from api.auth import allowed
 from api.db import db
+from api.http import BEARER
 from api.permissions import who
 from api.themes import service
 from api.themes.schemas import ThemeSchema
@@ -31,7 +32,7 @@ class Themes(MethodView):
     @blp.alt_response(403, description="Not an administrator")
     @blp.alt_response(409, description="A theme with this key exists")
     @blp.alt_response(422, description="Invalid theme")
-    @blp.doc(security=[{"bearerAuth": []}], description=f"Who: {who('theme.create')}.")
+    @blp.doc(security=BEARER, description=f"Who: {who('theme.create')}.")
     def post(self, data):
         """Add a theme to the vocabulary"""
         return service.add_theme(db.session, data)
