@@ -4,7 +4,10 @@ SHELL := /bin/bash
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
-export PEACEMAP_PG_PORT ?= 54329
+# Every server the project starts listens on its base port + PEACEMAP_PORT_OFFSET, so that
+# several checkouts (and CI) can run side by side on one machine.
+export PEACEMAP_PORT_OFFSET ?= 0
+export PEACEMAP_PG_PORT ?= $(shell echo $$((54329 + $(PEACEMAP_PORT_OFFSET))))
 FLASK := .venv/bin/flask --app wsgi
 
 .PHONY: run test test-tools db db-stop venv lint format bench

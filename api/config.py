@@ -21,10 +21,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def local_server_port(env: dict[str, str], base: int) -> int:
+    """The port of a server the project starts itself: its base port plus
+    PEACEMAP_PORT_OFFSET, so that several checkouts can run side by side."""
+    return base + _int(env, "PEACEMAP_PORT_OFFSET", 0)
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from PEACEMAP_* variables (and DATABASE_URL)."""
     env = dict(os.environ if env is None else env)
-    local_port = env.get("PEACEMAP_PG_PORT", "54329")
+    local_port = env.get("PEACEMAP_PG_PORT") or local_server_port(env, 54329)
     config = {
         "ENV_NAME": env.get("PEACEMAP_ENV", "development"),
         "SECRET_KEY": env.get("PEACEMAP_SECRET_KEY", DEFAULT_SECRET_KEY),

@@ -19,5 +19,9 @@ else
 fi
 echo "Installing ${missing[*]} ..."
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# One install at a time: parallel checkouts (and their test runs) share the machine's dpkg.
+exec 9>/tmp/peacemap-apt.lock
+flock 9
+"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null

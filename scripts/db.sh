@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-port=${PEACEMAP_PG_PORT:-54329}
+port=${PEACEMAP_PG_PORT:-$((54329 + ${PEACEMAP_PORT_OFFSET:-0}))}
 data=$root/.pgdata
 
 find_bindir() {
