@@ -1,0 +1,129 @@
+"""Published items as moderators act on them: find one, hide or unhide it, set its
+disclaimers; and the append-only moderation log that records every act."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.actors.models import Actor
+from api.actors.service import is_public
+from api.content import snapshot
+from api.errors import Conflict, NotFound
+from api.moderation.models import ModerationEvent
+from api.observations.models import Observation
+from api.permissions import is_staff
+from api.principal import Principal
+from api.resources.models import Resource
+from api.revisions.service import record_revision
+
+MODELS = {"actor": Actor, "resource": Resource, "observation": Observation}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def log(
+    session: Session,
+    action: str,
+    moderator_id,
+    *,
+    contribution=None,
+    target_type=None,
+    target_id=None,
+    reason=None,
+    **details,
+) -> None:
+    if contribution is not None:
+        target_type = target_type or contribution.target_type
+        target_id = target_id or contribution.target_id
+    session.add(
+        ModerationEvent(
+            action=action,
+            moderator_id=moderator_id,
+            contribution_id=contribution.id if contribution is not None else None,
+            target_type=target_type,
+            target_id=target_id,
+            reason=reason,
+            details=details,
+        )
+    )
+
+
+def is_visible(item) -> bool:
+    return is_public(item) if isinstance(item, Actor) else not item.hidden
+
+
+def get_item(
+    session: Session, target_type: str, target_id: uuid.UUID, principal: Principal, *, lock=False
+):
+    """A published item as ``principal`` may see it (404 otherwise)."""
+    item = session.get(MODELS[target_type], target_id, with_for_update=lock)
+    if item is None or not (is_visible(item) or is_staff(principal.user)):
+        raise NotFound(f"No {target_type} with id {target_id}.")
+    return item
+
+
+def record_change(session, item, target_type, moderator_id, action, reason, change) -> None:
+    before = snapshot(item)
+    change(item)
+    item.updated_at = _now()
+    record_revision(
+        session, item, target_type, action=action, before=before, approved_by=moderator_id
+    )
+    log(session, action, moderator_id, target_type=target_type, target_id=item.id, reason=reason)
+
+
+def set_hidden(
+    session: Session, target_type: str, item, hidden: bool, moderator_id, reason: str
+) -> None:
+    if item.hidden == hidden:
+        raise Conflict(f"This {target_type} is already {'hidden' if hidden else 'visible'}.")
+    record_change(
+        session,
+        item,
+        target_type,
+        moderator_id,
+        "hidden" if hidden else "unhidden",
+        reason,
+        lambda i: setattr(i, "hidden", hidden),
+    )
+
+
+def set_disclaimers(
+    session: Session, target_type: str, item, disclaimers: list[str], moderator_id, reason: str
+) -> None:
+    record_change(
+        session,
+        item,
+        target_type,
+        moderator_id,
+        "disclaimed",
+        reason,
+        lambda i: setattr(i, "disclaimers", sorted(disclaimers)),
+    )
+
+
+def moderation_log(session: Session, args: dict, *, limit: int) -> list[ModerationEvent]:
+    stmt = select(ModerationEvent)
+    if item := args.get("item"):
+        stmt = stmt.where(
+            (ModerationEvent.contribution_id == item) | (ModerationEvent.target_id == item)
+        )
+    if moderator_id := args.get("moderator_id"):
+        stmt = stmt.where(ModerationEvent.moderator_id == moderator_id)
+    if actions := args.get("action"):
+        stmt = stmt.where(ModerationEvent.action.in_(actions))
+    if since := args.get("since"):
+        stmt = stmt.where(ModerationEvent.at >= since)
+    if until := args.get("until"):
+        stmt = stmt.where(ModerationEvent.at < until)
+    return list(
+        session.scalars(
+            stmt.order_by(ModerationEvent.id.desc()).limit(limit).offset(args["offset"])
+        )
+    )
