@@ -78,6 +78,7 @@ RULES: dict[str, tuple[Rule, str]] = {
     "contribution.submit": (signed_in, "signed-in user"),
     "flag.create": (signed_in, "signed-in user"),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
+    "claim.release_any": (lambda u, o: is_admin(u), "admin"),
     "project.create": (
         lambda u, actor: is_staff(u) or belongs_to(u, actor),
         "member or manager of the organisation, moderator or admin",

@@ -217,7 +217,7 @@ class UserById(MethodView):
     @users_blp.alt_response(428, description="If-Match missing")
     @users_blp.doc(security=BEARER, parameters=[IF_MATCH], description=MANAGE_USERS)
     def patch(self, changes, user_id):
-        """Change a user's role, status (suspend: their tokens stop working at once) or name"""
+        """Change a user's role, status (suspend: all their tokens are revoked) or name"""
         user = service.get_user(db.session, user_id)
         require_if_match(user.version)
         user = service.change_user(db.session, user, changes, current_principal())

@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.accounts import credentials
 from api.accounts.models import AccessToken, AuditEvent, LocationAccess, Membership, User
 from api.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from api.moderation.claims import lapse_claims
+from api.permissions import is_staff
 from api.principal import Principal
 
 # Last-used times are written at most this often per token, not on every request.
@@ -188,18 +190,29 @@ def resolve_token(session: Session, secret: str, *, key: str) -> AccessToken | N
     return token
 
 
+def _live(now: datetime):
+    return AccessToken.revoked_at.is_(None) & or_(
+        AccessToken.expires_at.is_(None), AccessToken.expires_at > now
+    )
+
+
 def tokens_of(session: Session, user_id: uuid.UUID) -> list[AccessToken]:
+    """The user's live tokens: neither revoked nor expired."""
     stmt = (
         select(AccessToken)
-        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .where(AccessToken.user_id == user_id, _live(_now()))
         .order_by(AccessToken.created_at.desc(), AccessToken.id)
     )
     return list(session.scalars(stmt))
 
 
 def get_token(session: Session, user_id: uuid.UUID, token_id: uuid.UUID) -> AccessToken:
-    token = session.get(AccessToken, token_id)
-    if token is None or token.user_id != user_id or token.revoked_at is not None:
+    token = session.scalar(
+        select(AccessToken).where(
+            AccessToken.id == token_id, AccessToken.user_id == user_id, _live(_now())
+        )
+    )
+    if token is None:
         raise NotFound(f"No token with id {token_id}.")
     return token
 
@@ -230,18 +243,37 @@ def change_user(session: Session, user: User, changes: dict, principal: Principa
     if user.id == principal.user_id and ("role" in changes or "status" in changes):
         # An admin locking themselves out (or demoting the last admin) is never intended.
         raise Conflict("Administrators cannot change their own role or status.")
+    was_staff = is_staff(user) and user.is_active
     if (role := changes.get("role")) and role != user.role:
         record(session, "user.role_changed", principal, subject_id=user.id, old=user.role, new=role)
         user.role = role
     if (status := changes.get("status")) and status != user.status:
-        event = "user.suspended" if status == "suspended" else "user.reinstated"
-        record(session, event, principal, subject_id=user.id)
+        if status == "suspended":
+            # Revoked, not merely refused while suspended: reinstating revives nothing.
+            revoked = revoke_all_tokens(session, user.id)
+            record(session, "user.suspended", principal, subject_id=user.id, tokens_revoked=revoked)
+        else:
+            record(session, "user.reinstated", principal, subject_id=user.id)
         user.status = status
+    if was_staff and not (is_staff(user) and user.is_active):
+        why = "suspended" if not user.is_active else "role_changed"
+        lapse_claims(session, user.id, by=principal.user_id, why=why)
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     user.updated_at = _now()
     session.flush()
     return user
+
+
+def revoke_all_tokens(session: Session, user_id: uuid.UUID) -> int:
+    """Revoke every live token of a user; returns how many."""
+    result = session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
 
 
 def set_membership(

@@ -67,13 +67,23 @@ def claim(session: Session, contribution: Contribution, moderator, *, minutes: i
     return contribution
 
 
-def release(session: Session, contribution: Contribution, moderator) -> Contribution:
-    if _held_by_another(contribution, moderator):
+def release(
+    session: Session, contribution: Contribution, moderator, *, anyones: bool = False
+) -> Contribution:
+    """Give a claim back; ``anyones`` (administrators) releases another moderator's too."""
+    holder = contribution.claimed_by
+    if _held_by_another(contribution, moderator) and not anyones:
         raise Conflict("Another moderator holds this contribution.")
     contribution.state = next_state(contribution.kind, contribution.state, "release")
     contribution.claimed_by = contribution.claimed_until = None
     contribution.updated_at = _now()
-    log(session, "release", moderator.id, contribution=contribution)
+    log(
+        session,
+        "release",
+        moderator.id,
+        contribution=contribution,
+        holder_id=str(holder) if holder else None,
+    )
     session.flush()
     return contribution
 

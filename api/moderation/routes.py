@@ -36,7 +36,7 @@ from api.moderation.schemas import (
     RevertSchema,
     RevisionSchema,
 )
-from api.permissions import is_staff, require, who
+from api.permissions import can, is_staff, require, who
 from api.revisions.service import history, revert
 from api.schemas import page_schema, page_size
 
@@ -237,13 +237,20 @@ class Release(MethodView):
     @moderation_blp.alt_response(403, description="Not a moderator")
     @moderation_blp.alt_response(404, description="No such contribution")
     @moderation_blp.alt_response(409, description="Not in review, or held by another moderator")
-    @moderation_blp.doc(security=BEARER, description=REVIEWERS)
+    @moderation_blp.doc(
+        security=BEARER,
+        description=f"{REVIEWERS} Another moderator's claim: {who('claim.release_any')}.",
+    )
     def post(self, contribution_id):
         """Give a claimed contribution back to the queue"""
         principal = current_principal()  # @allowed has checked the role
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
+        anyones = can(principal, "claim.release_any")
         return json_response(
-            represent(service.release(db.session, contribution, principal.user), principal)
+            represent(
+                service.release(db.session, contribution, principal.user, anyones=anyones),
+                principal,
+            )
         )
 
 
