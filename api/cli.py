@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
+from sqlalchemy import create_engine
 
 from api import migrate
 from api.accounts.schemas import RegisterSchema
@@ -28,8 +29,22 @@ CLUSTER_FROM_ROWS = 100_000
 
 @db_cli.command("upgrade")
 def db_upgrade():
-    """Apply the migrations that are missing."""
-    migrate.upgrade(current_app.config["DATABASE_URL"])
+    """Apply the migrations that are missing (as the tables' owner), then grant the
+    service's role its least privilege."""
+    config = current_app.config
+    if config["ENV_NAME"] == "production" and migrate.same_role(
+        config["MIGRATION_DATABASE_URL"], config["DATABASE_URL"]
+    ):
+        raise click.UsageError(
+            "In production the service must not connect as the owner of its tables: set "
+            "PEACEMAP_MIGRATION_DATABASE_URL to the owner's URL and DATABASE_URL to a role "
+            "with least privilege (README, Production)."
+        )
+    migrate.upgrade(
+        config["MIGRATION_DATABASE_URL"],
+        app_url=config["DATABASE_URL"],
+        admin_url=config["ADMIN_DATABASE_URL"],
+    )
     click.echo("Database schema is up to date.")
 
 
@@ -55,13 +70,19 @@ def _bulk(rows, expected: int | None) -> None:
     with db.engine.connect() as connection:
         loaded = load_rows(connection.connection.dbapi_connection, rows, progress=progress)
         connection.commit()
-        if loaded >= CLUSTER_FROM_ROWS:
-            # Rows arrive in random spatial order; laying the table out along the spatial
-            # index makes map queries read a few pages instead of one page per row.
-            click.echo("Ordering the table by location (CLUSTER)...", err=True)
-            connection.exec_driver_sql("CLUSTER actors USING ix_actors_public_location")
-        connection.exec_driver_sql("ANALYZE actors")
-        connection.commit()
+    # Maintenance is the owner's: the service's role may not reorder or analyse tables.
+    owner = create_engine(current_app.config["MIGRATION_DATABASE_URL"])
+    try:
+        with owner.connect() as connection:
+            if loaded >= CLUSTER_FROM_ROWS:
+                # Rows arrive in random spatial order; laying the table out along the spatial
+                # index makes map queries read a few pages instead of one page per row.
+                click.echo("Ordering the table by location (CLUSTER)...", err=True)
+                connection.exec_driver_sql("CLUSTER actors USING ix_actors_public_location")
+            connection.exec_driver_sql("ANALYZE actors")
+            connection.commit()
+    finally:
+        owner.dispose()
     click.echo(f"Loaded {loaded:,} rows in {time.perf_counter() - started:.1f} s.")
 
 

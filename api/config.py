@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+# The local cluster's roles (scripts/db.sh, api.migrate.bootstrap): migrations own the
+# tables, the service connects with least privilege, a superuser only sets things up.
+OWNER_ROLE = "peacemap_owner"
+APP_ROLE = "peacemap_app"
+SUPERUSER = "postgres"
 
 
 class ConfigError(RuntimeError):
@@ -27,16 +32,38 @@ def local_server_port(env: dict[str, str], base: int) -> int:
     return base + _int(env, "PEACEMAP_PORT_OFFSET", 0)
 
 
+def database_urls(env: dict[str, str]) -> dict[str, str | None]:
+    """The service's URL (least privilege), the migrations' (the tables' owner) and, for
+    setting up a local cluster only, a superuser's.
+
+    Without DATABASE_URL: the project's own cluster started by scripts/db.sh, with its
+    three roles. With it: migrations use PEACEMAP_MIGRATION_DATABASE_URL, or DATABASE_URL
+    itself when that is not set (one role for both, which `flask db upgrade` refuses in
+    production); nothing is set up as a superuser unless PEACEMAP_ADMIN_DATABASE_URL says so.
+    """
+    if url := env.get("DATABASE_URL"):
+        return {
+            "DATABASE_URL": url,
+            "MIGRATION_DATABASE_URL": env.get("PEACEMAP_MIGRATION_DATABASE_URL") or url,
+            "ADMIN_DATABASE_URL": env.get("PEACEMAP_ADMIN_DATABASE_URL") or None,
+        }
+    port = env.get("PEACEMAP_PG_PORT") or local_server_port(env, 54329)
+    local = f"postgresql+psycopg2://{{}}@127.0.0.1:{port}/peacemap"
+    return {
+        "DATABASE_URL": local.format(APP_ROLE),
+        "MIGRATION_DATABASE_URL": env.get("PEACEMAP_MIGRATION_DATABASE_URL")
+        or local.format(OWNER_ROLE),
+        "ADMIN_DATABASE_URL": env.get("PEACEMAP_ADMIN_DATABASE_URL") or local.format(SUPERUSER),
+    }
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from PEACEMAP_* variables (and DATABASE_URL)."""
     env = dict(os.environ if env is None else env)
-    local_port = env.get("PEACEMAP_PG_PORT") or local_server_port(env, 54329)
     config = {
         "ENV_NAME": env.get("PEACEMAP_ENV", "development"),
         "SECRET_KEY": env.get("PEACEMAP_SECRET_KEY", DEFAULT_SECRET_KEY),
-        # Without DATABASE_URL: the project's own cluster started by scripts/db.sh.
-        "DATABASE_URL": env.get("DATABASE_URL")
-        or f"postgresql+psycopg2://postgres@127.0.0.1:{local_port}/peacemap",
+        **database_urls(env),
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
         "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),

@@ -26,7 +26,10 @@ mkdir -p "$OUT" "$WORK/paths"
 
 "$ROOT/scripts/apt.sh" wrk rsync curl
 (cd "$ROOT" && make -s venv db)  # the project's own cluster, before DATABASE_URL points into it
-export DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/peacemap_bench"
+# As in production: the service with least privilege, migrations as the tables' owner.
+export DATABASE_URL="postgresql+psycopg2://peacemap_app@127.0.0.1:$PG_PORT/peacemap_bench"
+export PEACEMAP_MIGRATION_DATABASE_URL="postgresql+psycopg2://peacemap_owner@127.0.0.1:$PG_PORT/peacemap_bench"
+export PEACEMAP_ADMIN_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/peacemap_bench"
 
 # 1. the harness, writable, and the peers' own database
 rsync -a --exclude results --exclude .venv --exclude data --exclude run "$HARNESS/" "$PEERS/"

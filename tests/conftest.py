@@ -25,26 +25,48 @@ SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
 PASSWORD = "correct horse battery staple"
 
 
-def _test_database_url() -> str:
+def _test_database_urls() -> dict[str, str | None]:
+    """The app's, the owner's and the superuser's URLs of the test database: those of the
+    configuration with ``_test`` after the database name (TEST_DATABASE_URL: one role)."""
     if url := os.environ.get("TEST_DATABASE_URL"):
-        return url
-    url = make_url(from_environment()["DATABASE_URL"])
-    return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
+        return {"DATABASE_URL": url, "MIGRATION_DATABASE_URL": url, "ADMIN_DATABASE_URL": None}
+    config = from_environment()
+
+    def test_url(key: str) -> str | None:
+        if not config[key]:
+            return None
+        url = make_url(config[key])
+        return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
+
+    return {key: test_url(key) for key in DATABASE_URL_KEYS}
+
+
+DATABASE_URL_KEYS = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    url = _test_database_url()
-    migrate.ensure_database(url, recreate=True)
-    migrate.upgrade(url)
-    return url
+def database_urls() -> dict[str, str | None]:
+    urls = _test_database_urls()
+    migrate.upgrade(
+        urls["MIGRATION_DATABASE_URL"],
+        app_url=urls["DATABASE_URL"],
+        admin_url=urls["ADMIN_DATABASE_URL"],
+        recreate=True,
+    )
+    return urls
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def database_url(database_urls) -> str:
+    """The URL the service connects with (its least-privileged role)."""
+    return database_urls["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def app(database_urls):
     return create_app(
         {
-            "DATABASE_URL": database_url,
+            **database_urls,
             "SECRET_KEY": SECRET_KEY,
             "TESTING": True,
             "RATELIMIT_ENABLED": False,  # tests/test_accounts.py checks the limits on its own app
