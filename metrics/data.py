@@ -7,7 +7,7 @@ import csv
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from metrics.framework import Framework
 from metrics.report import Value
@@ -27,10 +27,26 @@ COLUMNS = (
 )
 REQUIRED = ("measure", "period", "start", "end", "value")
 
+# The limits of one value, whatever the format it came in (CSV, NDJSON, JSON, XLSX, the
+# command line): declared here once; the API's schemas and the database columns follow them.
+MAX_LENGTH = {
+    "measure": 64,
+    "period": 64,
+    "pillar": 40,
+    "source": 1000,
+    "note": 2000,
+}
+MAX_GROUP_KEY = 40  # sex=…, age=…
+MAX_GROUP_VALUE = 100
+MAX_GROUPS_TEXT = 500  # the whole canonical group, "age=18-24;sex=female"
+MAX_SAMPLE_SIZE = 1_000_000_000
+TEXT_COLUMNS = tuple(MAX_LENGTH)
+_COLUMN_SET = frozenset(COLUMNS)
+
 
 @dataclass(frozen=True)
 class Problem:
-    line: int  # 1 = the header in a CSV; the item's position (from 1) in a JSON list
+    line: int  # 1 = the header in a CSV or XLSX sheet; the item's position (from 1) in JSON
     column: str
     reason: str
 
@@ -43,34 +59,80 @@ def parse_disaggregation(text: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         key, sep, value = part.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise ValueError(f"{part!r} is not key=value")
-        pairs.append((key.strip(), value.strip()))
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise ValueError(f"{_shown(part)} is not key=value")
+        if len(key) > MAX_GROUP_KEY or len(value) > MAX_GROUP_VALUE:
+            raise ValueError(
+                f"group keys have at most {MAX_GROUP_KEY} characters, "
+                f"their values at most {MAX_GROUP_VALUE}"
+            )
+        pairs.append((key, value))
     keys = [k for k, _ in pairs]
     if len(set(keys)) != len(keys):
         raise ValueError("a group key is repeated")
-    return tuple(sorted(pairs))
+    pairs.sort()
+    if len(group_text(pairs)) > MAX_GROUPS_TEXT:
+        raise ValueError(f"the group has more than {MAX_GROUPS_TEXT} characters in all")
+    return tuple(pairs)
+
+
+def group_text(pairs) -> str:
+    """The canonical text of a group (sorted ``k=v`` joined by ``;``), '' for the total."""
+    return ";".join(f"{k}={v}" for k, v in pairs)
+
+
+def _shown(raw, limit: int = 40) -> str:
+    """A bad input quoted in a problem, cut short: a reason never echoes a megabyte."""
+    text = repr(raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text_problem(text: str, limit: int | None) -> str | None:
+    """What is wrong with one text cell, if anything (the same for every format)."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    if not text.isprintable() and any("\ud800" <= ch <= "\udfff" for ch in text):
+        # Bytes that were not UTF-8 (decoded with surrogateescape) or a lone \\u-escape.
+        return "is not valid UTF-8 text"
+    if limit is not None and len(text) > limit:
+        return f"has {len(text):,} characters; at most {limit:,}"
+    return None
 
 
 def value_from_row(
     framework: Framework, row: dict, line: int
 ) -> tuple[Value | None, list[Problem]]:
-    """One row (strings, or JSON values) as a validated Value, or the problems with it."""
+    """One row (strings from CSV, or JSON or spreadsheet values) as a validated Value, or
+    every problem with it. The one validation path of every upload format."""
     problems: list[Problem] = []
 
     def bad(column: str, reason: str) -> None:
         problems.append(Problem(line, column, reason))
 
+    if not _COLUMN_SET.issuperset(row):
+        for column in row:
+            if column not in _COLUMN_SET:
+                bad(str(column)[:64], f"unknown field; expected some of {', '.join(COLUMNS)}")
+    for column, limit in MAX_LENGTH.items():
+        raw = row.get(column)
+        if raw is None or (type(raw) is str and len(raw) <= limit and raw.isprintable()):
+            continue  # the common case, checked first: a short printable text
+        if not isinstance(raw, str):
+            bad(column, "must be text")
+        elif reason := _text_problem(raw, limit):
+            bad(column, reason)
     for column in REQUIRED:
-        if row.get(column) in (None, ""):
+        raw = row.get(column)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             bad(column, "is required")
     if problems:
         return None, problems
-    measure = framework.measures.get(str(row["measure"]))
+    measure = framework.measures.get(row["measure"])
     if measure is None:
         bad(
             "measure",
-            f"{row['measure']!r} is not a measure of {framework.label} or of this project",
+            f"{_shown(row['measure'])} is not a measure of {framework.label} or of this project",
         )
     start = _date(row["start"], "start", bad)
     end = _date(row["end"], "end", bad)
@@ -83,20 +145,12 @@ def value_from_row(
         if sample_size is not None and (sample_size != int(sample_size) or sample_size < 1):
             bad("sample_size", "must be a whole number of respondents, at least 1")
             sample_size = None
-    try:
-        raw_groups = row.get("disaggregation") or ""
-        if isinstance(raw_groups, dict):
-            raw_groups = ";".join(f"{k}={v}" for k, v in raw_groups.items())
-        groups = parse_disaggregation(str(raw_groups))
-    except ValueError as exc:
-        bad("disaggregation", str(exc))
-        groups = ()
+        elif sample_size is not None and sample_size > MAX_SAMPLE_SIZE:
+            bad("sample_size", f"must be at most {MAX_SAMPLE_SIZE:,}")
+            sample_size = None
+    groups = _groups(row.get("disaggregation"), bad)
     pillar = row.get("pillar") or None
-    paired = row.get("paired") is True or str(row.get("paired") or "").strip().lower() in (
-        "true",
-        "1",
-        "yes",
-    )
+    paired = _boolean(row.get("paired"), bad)
     if measure is not None:
         low, high = measure.valid_range
         if value is not None and not low <= value <= high:
@@ -116,7 +170,7 @@ def value_from_row(
     return (
         Value(
             measure=measure.key,
-            period=str(row["period"]).strip(),
+            period=row["period"].strip(),
             start=start,
             end=end,
             value=value,
@@ -124,18 +178,56 @@ def value_from_row(
             disaggregation=groups,
             pillar=pillar or measure.pillar,
             paired=paired,
-            source=str(row.get("source") or ""),
-            note=str(row.get("note") or ""),
+            source=row.get("source") or "",
+            note=row.get("note") or "",
         ),
         [],
     )
 
 
-def _date(raw, column, bad) -> date | None:
+def _groups(raw, bad) -> tuple[tuple[str, str], ...]:
+    """The group from ``k=v;k=v`` text or a JSON object of texts."""
+    if raw is None or raw == "":
+        return ()
+    if isinstance(raw, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+            bad("disaggregation", "keys and values must be text")
+            return ()
+        raw = ";".join(f"{k}={v}" for k, v in raw.items())
+    elif not isinstance(raw, str):
+        bad("disaggregation", "must be k=v;k=v text or an object")
+        return ()
+    if reason := _text_problem(raw, None):
+        bad("disaggregation", reason)
+        return ()
     try:
-        return raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
+        return parse_disaggregation(raw)
+    except ValueError as exc:
+        bad("disaggregation", str(exc))
+        return ()
+
+
+def _boolean(raw, bad) -> bool:
+    if raw is None or raw == "" or isinstance(raw, bool):
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    bad("paired", "must be true or false")
+    return False
+
+
+def _date(raw, column, bad) -> date | None:
+    if isinstance(raw, datetime):  # a spreadsheet's date cell
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(raw.strip() if isinstance(raw, str) else str(raw))
     except ValueError:
-        bad(column, f"{raw!r} is not a date (YYYY-MM-DD)")
+        bad(column, f"{_shown(raw)} is not a date (YYYY-MM-DD)")
         return None
 
 
@@ -145,8 +237,11 @@ def _number(raw, column, bad) -> float | None:
         return None
     try:
         number = float(raw)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        bad(column, "must be a finite number")
+        return None
     except (TypeError, ValueError):
-        bad(column, f"{raw!r} is not a number")
+        bad(column, f"{_shown(raw)} is not a number")
         return None
     if not math.isfinite(number):
         bad(column, "must be a finite number")
@@ -156,19 +251,55 @@ def _number(raw, column, bad) -> float | None:
 
 def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, list[Problem]]]:
     """Raw rows of a CSV stream, one at a time (constant memory): (line, row, problems
-    with the header)."""
-    reader = csv.DictReader(lines)
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
-    unknown = [c for c in reader.fieldnames or () if c not in COLUMNS]
-    if missing or unknown:
-        problems = [Problem(1, c, "column is missing from the header") for c in missing]
-        problems += [
-            Problem(1, c, f"unknown column; expected some of {', '.join(COLUMNS)}") for c in unknown
-        ]
+    with the file's shape: its header, a row longer than the header, a field too long)."""
+    reader = csv.reader(lines)
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error:
+        header = []
+    problems = header_problems(header)
+    if problems:
         yield 1, None, problems
         return
-    for row in reader:
-        yield reader.line_num, row, []
+    width = len(header)
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            limit = csv.field_size_limit()
+            yield (
+                reader.line_num,
+                None,
+                [Problem(reader.line_num, "line", f"has a field over {limit:,} characters")],
+            )
+            continue
+        if not any(fields):
+            continue  # a blank line, or a spreadsheet's empty row ",,,,"
+        if len(fields) > width and any(fields[width:]):
+            extra = len(fields) - width
+            yield (
+                reader.line_num,
+                None,
+                [Problem(reader.line_num, "line", f"has {extra} more field(s) than the header")],
+            )
+            continue
+        yield reader.line_num, dict(zip(header, fields, strict=False)), []
+
+
+def header_problems(header: list) -> list[Problem]:
+    """What is wrong with the header row of a CSV file or a spreadsheet."""
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [str(c) for c in header if c not in COLUMNS]
+    repeated = sorted({c for c in header if c in COLUMNS and header.count(c) > 1})
+    problems = [Problem(1, c, "column is missing from the header") for c in missing]
+    problems += [
+        Problem(1, c[:64] or "(blank)", f"unknown column; expected some of {', '.join(COLUMNS)}")
+        for c in unknown
+    ]
+    problems += [Problem(1, c, "column appears more than once") for c in repeated]
+    return problems
 
 
 def read_csv(

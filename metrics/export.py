@@ -1,9 +1,41 @@
-"""Reports as CSV: one row per measure, theme and overall score per period, then changes."""
+"""CSV out: reports (one row per measure, theme and overall score per period, then changes),
+comparisons, and the one writer every CSV the service produces goes through."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(cell):
+    """The cell as text a spreadsheet shows rather than runs: text that starts like a
+    formula gets a leading apostrophe (OWASP's advice); numbers, including negative ones
+    and numbers written as text ("-3.5"), stay numbers."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class SafeWriter:
+    """``csv.writer`` whose every cell goes through ``spreadsheet_safe``: the one way the
+    service writes CSV (reports, comparisons, actor exports with their HXL row)."""
+
+    def __init__(self, out) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
 
 HEADER = (
     "section",
@@ -21,7 +53,7 @@ HEADER = (
 
 def report_csv(report: dict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(HEADER)
     for key, periods in report["measures"].items():
         for period, m in periods.items():
@@ -97,7 +129,7 @@ def report_csv(report: dict) -> str:
 
 def comparison_csv(comparison: dict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     themes = list(comparison["distribution"])
     writer.writerow(
         [

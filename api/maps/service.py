@@ -4,7 +4,6 @@ Everything reads public locations only (api.ogc.collections)."""
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 import uuid
@@ -20,6 +19,7 @@ from api.ogc.collections import COLLECTIONS, feature_json
 from api.ogc.service import conditions
 from api.revisions.models import Revision
 from geo import tiles
+from metrics.export import SafeWriter
 
 ACTORS = COLLECTIONS["actors"]
 # Scalar properties only: vector tiles carry strings, numbers and booleans.
@@ -186,7 +186,7 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
 
 def _csv_lines(rows) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)
     writer.writerow(HXL.keys())
     writer.writerow(HXL.values())  # the HXL hashtag row, under the header
     for row in rows:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
 
-import marshmallow as ma
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -17,7 +15,7 @@ from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.permissions import require, who
-from api.projects import service
+from api.projects import service, uploads
 from api.projects.schemas import (
     BulkResultSchema,
     ComparisonArgsSchema,
@@ -34,13 +32,11 @@ from api.projects.schemas import (
 )
 from api.schemas import page_schema, page_size
 from metrics import charts
-from metrics.data import Problem, csv_rows
 from metrics.export import comparison_csv, report_csv
 from metrics.framework import default_framework_document
 
 EDITORS = f"Who: {who('project.edit')}."
 READERS = "Who: anyone for published projects; drafts: their organisation, moderators and admins."
-CSV, NDJSON = "text/csv", "application/x-ndjson"
 
 blp = Blueprint(
     "projects",
@@ -181,7 +177,7 @@ class Values(MethodView):
 
 @blp.route("/projects/<uuid:project_id>/values/bulk")
 class BulkValues(MethodView):
-    body_types = ("application/json", NDJSON, CSV)
+    body_types = uploads.FORMATS
     upload = True
 
     @signed_in
@@ -190,24 +186,27 @@ class BulkValues(MethodView):
     @blp.response(201, BulkResultSchema)
     @blp.alt_response(403, description="Not of the project's organisation")
     @blp.alt_response(413, description="Upload too large")
-    @blp.alt_response(415, description="Not JSON, NDJSON or CSV")
+    @blp.alt_response(415, description="Not JSON, NDJSON, CSV or XLSX")
     @blp.alt_response(
         422, description="Bad rows: every one listed with line, column and reason; nothing stored"
     )
     @blp.doc(
         security=BEARER,
         parameters=[IDEMPOTENCY_KEY],
-        description=EDITORS + " Body: a JSON array of values, NDJSON (one value per line) or CSV "
+        description=EDITORS + " Body: a JSON array of values, NDJSON (one value per line), CSV "
         "(columns measure, period, start, end, value, sample_size, disaggregation as k=v;k=v, "
-        "pillar, paired, source, note). CSV and NDJSON are streamed. All rows are stored or none.",
+        "pillar, paired, source, note; a UTF-8 BOM is fine) or an XLSX workbook (its first "
+        "sheet, with the same header row). Every format is streamed and goes through the same "
+        "rules and limits; unknown columns or fields are errors. All rows are stored or none.",
         requestBody={
             "required": True,
             "content": {
                 "application/json": {
                     "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Value"}}
                 },
-                NDJSON: {"schema": {"type": "string"}},
-                CSV: {"schema": {"type": "string"}},
+                uploads.NDJSON: {"schema": {"type": "string"}},
+                uploads.CSV: {"schema": {"type": "string"}},
+                uploads.XLSX: {"schema": {"type": "string", "format": "binary"}},
             },
         },
     )
@@ -215,7 +214,11 @@ class BulkValues(MethodView):
         """Post many indicator values at once"""
         project, principal = _editable(project_id)
         stored = service.store_values(
-            db.session, project, _uploaded_rows(), principal, replace=args["replace"]
+            db.session,
+            project,
+            uploads.rows_of(_body_stream(), request.mimetype),
+            principal,
+            replace=args["replace"],
         )
         return json_response({"stored": stored}, 201)
 
@@ -227,49 +230,6 @@ def _body_stream():
         if request.headers.get(IDEMPOTENCY_HEADER)
         else request.stream
     )
-
-
-def _uploaded_rows():
-    """(line, row, problems) from the request body, streamed for CSV and NDJSON."""
-    if request.mimetype == CSV:
-        yield from csv_rows(io.TextIOWrapper(_body_stream(), encoding="utf-8", newline=""))
-        return
-    if request.mimetype == NDJSON:
-        lines = enumerate(io.TextIOWrapper(_body_stream(), encoding="utf-8"), start=1)
-        items = ((n, _json_line(n, text)) for n, text in lines if text.strip())
-    else:
-        body = request.get_json(silent=True)
-        if not isinstance(body, list):
-            yield 1, None, [Problem(1, "body", "must be a JSON array of values")]
-            return
-        items = enumerate(body, start=1)
-    schema = ValueSchema()
-    for line, item in items:
-        if isinstance(item, Problem):
-            yield line, None, [item]
-            continue
-        try:
-            yield line, schema.load(item if isinstance(item, dict) else {}), []
-        except ma.ValidationError as exc:
-            yield (
-                line,
-                None,
-                [
-                    Problem(
-                        line,
-                        field,
-                        " ".join(map(str, msgs)) if isinstance(msgs, list) else str(msgs),
-                    )
-                    for field, msgs in exc.messages.items()
-                ],
-            )
-
-
-def _json_line(line: int, text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return Problem(line, "line", "is not valid JSON")
 
 
 def _chart_or_data(data: dict, fmt: str, to_csv, chart, **chart_args) -> Response:

@@ -3,6 +3,13 @@ from marshmallow import validate as v
 
 from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, unique, validate_bbox
 from api.schemas import PageArgsSchema
+from metrics.data import (
+    MAX_GROUP_KEY,
+    MAX_GROUP_VALUE,
+    MAX_GROUPS_TEXT,
+    MAX_LENGTH,
+    MAX_SAMPLE_SIZE,
+)
 from metrics.framework import POLARITIES, TRANSFORMS
 
 
@@ -102,32 +109,39 @@ class IndicatorSchema(ma.Schema):
 
 
 class ValueSchema(ma.Schema):
-    measure = ma.fields.String(required=True, validate=v.Length(1, 64))
+    """One indicator value. Its limits are metrics.data's, the same for every upload format."""
+
+    measure = ma.fields.String(required=True, validate=v.Length(1, MAX_LENGTH["measure"]))
     period = ma.fields.String(
         required=True,
-        validate=v.Length(1, 64),
+        validate=v.Length(1, MAX_LENGTH["period"]),
         metadata={"description": "baseline, midline, endline…"},
     )
     start = ma.fields.Date(required=True)
     end = ma.fields.Date(required=True)
     value = ma.fields.Float(required=True, allow_nan=False)
     sample_size = ma.fields.Integer(
-        allow_none=True, metadata={"description": "Required for survey measures"}
+        allow_none=True,
+        validate=v.Range(1, MAX_SAMPLE_SIZE),
+        metadata={"description": "Required for survey measures"},
     )
     disaggregation = ma.fields.Dict(
-        keys=ma.fields.String(validate=v.Length(1, 40)),
-        values=ma.fields.String(validate=v.Length(1, 100)),
+        keys=ma.fields.String(validate=v.Length(1, MAX_GROUP_KEY)),
+        values=ma.fields.String(validate=v.Length(1, MAX_GROUP_VALUE)),
         load_default=dict,
         metadata={
-            "description": 'The group, e.g. {"sex": "female", "age": "18-24"}; empty for the total'
+            "description": 'The group, e.g. {"sex": "female", "age": "18-24"}; empty for the '
+            f"total; at most {MAX_GROUPS_TEXT} characters written as k=v;k=v"
         },
     )
-    pillar = ma.fields.String(allow_none=True)
+    pillar = ma.fields.String(allow_none=True, validate=v.Length(max=MAX_LENGTH["pillar"]))
     paired = ma.fields.Boolean(load_default=False)
     source = ma.fields.String(
-        load_default="", validate=v.Length(max=1000), metadata={"description": "Source or method"}
+        load_default="",
+        validate=v.Length(max=MAX_LENGTH["source"]),
+        metadata={"description": "Source or method"},
     )
-    note = ma.fields.String(load_default="", validate=v.Length(max=2000))
+    note = ma.fields.String(load_default="", validate=v.Length(max=MAX_LENGTH["note"]))
 
 
 class StoredValueSchema(ValueSchema):

@@ -3,12 +3,15 @@ library's; this module feeds it from the database."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from api.actors.service import get_actor
@@ -20,10 +23,10 @@ from api.projects.models import IndicatorValue, Project, ProjectIndicator
 from api.themes.service import check_theme_keys
 from geo import filters
 from metrics import Framework, FrameworkError, Value, compare, compute_report, default_framework
-from metrics.data import Problem, value_from_row
+from metrics.data import Problem, group_text, value_from_row
 from metrics.framework import measure_from_dict
 
-BATCH = 1000
+BATCH = 5000  # rows per COPY
 MAX_REPORTED_PROBLEMS = 1000
 
 
@@ -134,8 +137,63 @@ def declare_indicator(session: Session, project: Project, definition: dict) -> d
     return definition
 
 
-def _group_key(value: Value) -> str:
-    return ";".join(f"{k}={v}" for k, v in value.disaggregation)
+# The upload's valid rows go to a temporary table (COPY, in batches), where the checks
+# that need every row (repeats inside the upload, values already stored) and the write are
+# each one statement: the cost grows with the number of rows, not with its square.
+_UPLOAD_TABLE = """
+CREATE TEMPORARY TABLE IF NOT EXISTS upload_values (
+    line integer NOT NULL, measure text NOT NULL, period text NOT NULL,
+    start_on date NOT NULL, end_on date NOT NULL, value double precision NOT NULL,
+    sample_size integer, disaggregation jsonb NOT NULL, group_key text NOT NULL,
+    pillar text NOT NULL, paired boolean NOT NULL, source text NOT NULL, note text NOT NULL
+) ON COMMIT DROP"""
+_COPY = "COPY upload_values FROM STDIN WITH (FORMAT csv, FORCE_NULL (sample_size))"
+_SAME_KEY = "v.measure = u.measure AND v.period = u.period AND v.group_key = u.group_key"
+_REPEATS = text(
+    """SELECT line, first, count(*) OVER () AS total FROM (
+        SELECT line, min(line) OVER (PARTITION BY measure, period, group_key) AS first
+        FROM upload_values) d
+    WHERE line <> first ORDER BY line LIMIT :limit"""
+)
+_STORED = text(
+    f"""SELECT u.line, u.measure, u.period, u.group_key, count(*) OVER () AS total
+    FROM upload_values u JOIN indicator_values v
+      ON v.project_id = :project AND v.superseded_at IS NULL AND {_SAME_KEY}
+    ORDER BY u.line LIMIT :limit"""
+)
+_SUPERSEDE = text(
+    f"""UPDATE indicator_values v SET superseded_at = :now FROM upload_values u
+    WHERE v.project_id = :project AND v.superseded_at IS NULL AND {_SAME_KEY}"""
+)
+_INSERT = text(
+    """INSERT INTO indicator_values (project_id, measure, period, start_on, end_on, value,
+        sample_size, disaggregation, group_key, pillar, paired, source, note, created_by)
+    SELECT :project, measure, period, start_on, end_on, value, sample_size, disaggregation,
+        group_key, pillar, paired, source, note, :user
+    FROM upload_values ORDER BY line"""
+)
+_LINK_SUPERSEDED = text(
+    """UPDATE indicator_values old SET superseded_by = v.id FROM indicator_values v
+    WHERE old.project_id = :project AND old.superseded_at = :now AND old.superseded_by IS NULL
+      AND v.project_id = :project AND v.superseded_at IS NULL AND v.measure = old.measure
+      AND v.period = old.period AND v.group_key = old.group_key"""
+)
+
+
+class _Problems:
+    """Problems of an upload: every one counted, the first MAX_REPORTED_PROBLEMS kept."""
+
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.total = 0
+
+    def add(self, problems: Iterable[Problem], total: int | None = None) -> None:
+        added = 0
+        for problem in problems:
+            added += 1
+            if len(self.kept) < MAX_REPORTED_PROBLEMS:
+                self.kept.append(problem)
+        self.total += added if total is None else total
 
 
 def store_values(
@@ -151,139 +209,105 @@ def store_values(
     With ``conflict_on_duplicate`` (one value posted alone), a value that only repeats a
     stored one is a Conflict rather than a bad row.
 
-    ``rows`` is a stream of (line, raw row, problems found while parsing); batches are
-    written as they come, so memory stays flat, and the request's transaction is rolled
-    back if any row is bad. Raises Unprocessable listing every bad row (line, column,
-    reason), up to MAX_REPORTED_PROBLEMS."""
+    ``rows`` is a stream of (line, raw row, problems found while parsing), from any upload
+    format; each row goes through ``value_from_row``, the valid ones are copied to a
+    temporary table in batches (memory stays flat), and the checks across rows run there.
+    Raises Unprocessable listing every bad row (line, column, reason), up to
+    MAX_REPORTED_PROBLEMS, repeats of stored values included."""
     framework = framework_for(session, project.id)
-    problems: list[Problem] = []
-    duplicates: list[Problem] = []  # rows that repeat a stored value (without replace)
-    first_line: dict[tuple, int] = {}
-    stored = 0
-    batch: list[tuple[int, Value]] = []
+    connection = session.connection()
+    connection.exec_driver_sql(_UPLOAD_TABLE)
+    connection.exec_driver_sql("TRUNCATE upload_values")
+    cursor = connection.connection.dbapi_connection.cursor()
+    problems = _Problems()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    valid = pending = 0
 
-    def flush() -> None:
-        nonlocal stored
-        if batch and not problems:
-            repeated = _write(session, project, batch, principal, replace=replace)
-            duplicates.extend(repeated)
-            problems.extend(repeated)
-            stored += len(batch)
-        batch.clear()
+    def copy() -> None:
+        buffer.seek(0)
+        cursor.copy_expert(_COPY, buffer)
+        buffer.seek(0)
+        buffer.truncate()
 
     for line, raw, parse_problems in rows:
-        problems.extend(parse_problems)
+        problems.add(parse_problems)
         if raw is None:
             continue
         value, row_problems = value_from_row(framework, raw, line)
-        problems.extend(row_problems)
         if value is None:
+            problems.add(row_problems)
             continue
-        key = (value.measure, value.period, value.disaggregation)
-        if key in first_line:
-            problems.append(
-                Problem(
-                    line,
-                    "measure",
-                    f"repeats line {first_line[key]} (same measure, period and group)",
-                )
-            )
-            continue
-        first_line[key] = line
-        batch.append((line, value))
-        if len(batch) >= BATCH:
-            flush()
-        if len(problems) >= MAX_REPORTED_PROBLEMS:
-            break
-    flush()
-    if conflict_on_duplicate and problems and problems == duplicates:
-        raise Conflict(problems[0].reason + ".")
-    if problems:
-        listed = [p.asdict() for p in problems[:MAX_REPORTED_PROBLEMS]]
-        first = problems[0]
-        raise Unprocessable(
-            f"{len(problems)} problem(s); nothing was stored. "
-            f"First: line {first.line}, {first.column}: {first.reason}",
-            errors={"rows": listed},
-        )
-    return stored
-
-
-def _write(
-    session: Session,
-    project: Project,
-    batch: list[tuple[int, Value]],
-    principal: Principal,
-    *,
-    replace: bool,
-) -> list[Problem]:
-    keys = [(v.measure, v.period, _group_key(v)) for _, v in batch]
-    found = session.execute(
-        select(
-            IndicatorValue.measure,
-            IndicatorValue.period,
-            IndicatorValue.group_key,
-            IndicatorValue.id,
-        ).where(
-            IndicatorValue.project_id == project.id,
-            IndicatorValue.superseded_at.is_(None),
-            tuple_(IndicatorValue.measure, IndicatorValue.period, IndicatorValue.group_key).in_(
-                keys
-            ),
-        )
-    )
-    current = {(measure, period, group): id_ for measure, period, group, id_ in found}
-    if current and not replace:
-        return [
-            Problem(
-                line,
-                "measure",
-                f"{v.measure} already has a value for period {v.period!r}"
-                f"{' and this group' if v.disaggregation else ''}: send replace=true to correct it",
-            )
-            for (line, v), key in zip(batch, keys, strict=True)
-            if key in current
-        ]
-    now = _now()
-    if current:
-        session.execute(
-            update(IndicatorValue)
-            .where(IndicatorValue.id.in_(current.values()))
-            .values(superseded_at=now)
-        )
-    inserted = session.execute(
-        insert(IndicatorValue).returning(
-            IndicatorValue.id,
-            IndicatorValue.measure,
-            IndicatorValue.period,
-            IndicatorValue.group_key,
+        writer.writerow(_copy_row(line, value))
+        valid += 1
+        pending += 1
+        if pending >= BATCH:
+            copy()
+            pending = 0
+    if pending:
+        copy()
+    if not valid and not problems.total:
+        problems.add([Problem(1, "body", "has no values")])
+    connection.exec_driver_sql("ANALYZE upload_values")
+    limit = {"limit": MAX_REPORTED_PROBLEMS}
+    repeats = connection.execute(_REPEATS, limit).all()
+    problems.add(
+        (
+            Problem(r.line, "measure", f"repeats line {r.first} (same measure, period and group)")
+            for r in repeats
         ),
-        [
-            {
-                "project_id": project.id,
-                "measure": v.measure,
-                "period": v.period,
-                "start_on": v.start,
-                "end_on": v.end,
-                "value": v.value,
-                "sample_size": v.sample_size,
-                "disaggregation": dict(v.disaggregation),
-                "group_key": _group_key(v),
-                "pillar": v.pillar,
-                "paired": v.paired,
-                "source": v.source,
-                "note": v.note,
-                "created_by": principal.user_id,
-            }
-            for _, v in batch
-        ],
-    ).all()
-    for row in inserted:
-        if (old := current.get((row.measure, row.period, row.group_key))) is not None:
-            session.execute(
-                update(IndicatorValue).where(IndicatorValue.id == old).values(superseded_by=row.id)
-            )
-    return []
+        repeats[0].total if repeats else 0,
+    )
+    stored = [] if replace else connection.execute(_STORED, {**limit, "project": project.id}).all()
+    duplicates = [
+        Problem(
+            r.line,
+            "measure",
+            f"{r.measure} already has a value for period {r.period!r}"
+            f"{' and this group' if r.group_key else ''}: send replace=true to correct it",
+        )
+        for r in stored
+    ]
+    problems.add(duplicates, stored[0].total if stored else 0)
+    if conflict_on_duplicate and duplicates and problems.total == len(duplicates):
+        raise Conflict(duplicates[0].reason + ".")
+    if problems.total:
+        listed = sorted(problems.kept, key=lambda p: p.line)[:MAX_REPORTED_PROBLEMS]
+        first = listed[0]
+        raise Unprocessable(
+            f"{problems.total} problem(s); nothing was stored. "
+            f"First: line {first.line}, {first.column}: {first.reason}",
+            errors={"rows": [p.asdict() for p in listed]},
+        )
+    now = _now()
+    ids = {"project": project.id, "now": now}
+    if replace:
+        connection.execute(_SUPERSEDE, ids)
+    inserted = connection.execute(_INSERT, {**ids, "user": principal.user_id}).rowcount
+    if replace:
+        connection.execute(_LINK_SUPERSEDED, ids)
+    connection.exec_driver_sql("DROP TABLE upload_values")
+    return inserted
+
+
+def _copy_row(line: int, v: Value) -> tuple:
+    """A value as a row of the COPY (CSV with text quoted: an empty text is not NULL;
+    only a missing sample size is)."""
+    return (
+        line,
+        v.measure,
+        v.period,
+        v.start.isoformat(),
+        v.end.isoformat(),
+        v.value,
+        v.sample_size,
+        json.dumps(dict(v.disaggregation)) if v.disaggregation else "{}",
+        group_text(v.disaggregation),
+        v.pillar,
+        v.paired,
+        v.source,
+        v.note,
+    )
 
 
 def list_values(

@@ -1,0 +1,351 @@
+"""Peace metrics at the edges: exports safe to open in a spreadsheet, one validation path
+for every upload format, bulk uploads in linear time, comparisons through the API."""
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from api.projects.uploads import XLSX
+from metrics.export import spreadsheet_safe
+from tests.test_projects import create_project, upload
+
+HEADER = "measure,period,start,end,value,sample_size"
+
+
+@pytest.fixture
+def org(make_actor, make_user, login):
+    actor = make_actor(name="Bo Peace Platform")
+    return {"actor_id": str(actor.id), "member": login(make_user(member_of=actor))}
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200 and response.content_type.startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+# -- exports are safe to open -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("=1+2", "'=1+2"),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\r=1", "'\r=1"),
+        ("-3.5", "-3.5"),
+        ("+7", "+7"),
+        ("-1e-3", "-1e-3"),
+        (-3.5, -3.5),
+        (-12, -12),
+        ("", ""),
+        (None, None),
+        ("peace = 1", "peace = 1"),
+    ],
+)
+def test_spreadsheet_safe_neutralises_formulas_and_keeps_numbers(cell, written):
+    assert spreadsheet_safe(cell) == written
+
+
+def test_report_and_comparison_csv_never_carry_a_formula(client, org):
+    project_id = create_project(client, org, title='=HYPERLINK("http://evil.example","x")')
+    body = "\n".join(
+        [
+            HEADER,
+            "feels_safe,=1+2,2024-01-01,2024-03-31,42,400",
+            "feels_safe,@later,2025-01-01,2025-03-31,47,400",
+        ]
+    )
+    assert upload(client, org["member"], project_id, body).status_code == 201
+
+    report = read_csv(client.get(f"/api/v1/projects/{project_id}/report?format=csv"))
+    periods = {row[2] for row in report[1:]}
+    assert {"'=1+2", "'@later", "'=1+2->@later"} <= periods
+    assert not any(cell.startswith(("=", "+", "@")) for row in report for cell in row)
+    changes = [row for row in report if row[0] == "change"]
+    assert changes and float(changes[0][4]) > 0  # numbers stay numbers
+
+    comparison = read_csv(client.get("/api/v1/reports/comparison?format=csv"))
+    titles = {row[1] for row in comparison[1:]}
+    assert '\'=HYPERLINK("http://evil.example","x")' in titles
+    assert not any(cell.startswith(("=", "+", "@")) for row in comparison for cell in row)
+
+
+def test_actor_export_csv_never_carries_a_formula(client, make_actor):
+    make_actor(
+        name="@SUM(1)",
+        location={"type": "Point", "coordinates": [-13.23, 8.48]},  # Freetown: negative lon
+    )
+    rows = read_csv(client.get("/api/v1/actors/export?format=csv"))
+    header = rows[0]
+    (actor,) = [dict(zip(header, row, strict=True)) for row in rows[2:]]
+    assert actor["name"] == "'@SUM(1)"
+    assert float(actor["lon"]) < 0 and not actor["lon"].startswith("'")  # still a number
+    assert rows[1][0] == "#org+id"  # the HXL row is untouched
+
+
+# -- one validation path for every format -------------------------------------------------------
+
+GOOD = "feels_safe,baseline,2024-01-01,2024-03-31,42,400"
+
+
+def bulk(client, org, project_id, body: bytes | str, content_type="text/csv", **params):
+    return upload(client, org["member"], project_id, body, content_type, **params)
+
+
+def problems_of(response) -> list[tuple[int, str, str]]:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    return [(r["line"], r["column"], r["reason"]) for r in response.get_json()["errors"]["rows"]]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "reason"),
+    [
+        (b"feels_safe,base\xffline,2024-01-01,2024-03-31,42,400", "period", "not valid UTF-8"),
+        (b"feels_safe,base\x00line,2024-01-01,2024-03-31,42,400", "period", "NUL"),
+        (b"feels_safe,baseline,2024-01-01,2024-03-31,42,400,extra", "line", "more field"),
+        (
+            b"feels_safe,baseline,2024-01-01,2024-03-31,42," + b"9" * 200_000,
+            "line",
+            "over 131,072 characters",
+        ),
+        (
+            b"feels_safe,baseline,2024-01-01,2024-03-31,42,99999999999999999999",
+            "sample_size",
+            "at most",
+        ),
+        (b"feels_safe," + b"p" * 65 + b",2024-01-01,2024-03-31,42,400", "period", "at most 64"),
+        (b"m" * 5000 + b",baseline,2024-01-01,2024-03-31,42,400", "measure", "at most 64"),
+        (b"feels_safe,baseline,2024-01-01,2024-03-31,1e400,400", "value", "finite"),
+        (b"feels_safe,baseline,2024-13-01,2024-03-31,42,400", "start", "not a date"),
+    ],
+)
+def test_a_hostile_csv_line_is_a_422_naming_line_and_column_never_a_500(
+    client, org, line, column, reason
+):
+    project_id = create_project(client, org)
+    body = b"\n".join([HEADER.encode(), GOOD.encode(), line, b""])
+    (problem,) = problems_of(bulk(client, org, project_id, body))
+    assert problem[:2] == (3, column) and reason in problem[2], problem
+    assert len(problem[2]) < 200  # the reason never echoes the hostile input whole
+    assert client.get(f"/api/v1/projects/{project_id}/values").get_json() == []
+
+
+def test_long_texts_and_groups_are_refused_in_every_column(client, org):
+    project_id = create_project(client, org)
+    body = "\n".join(
+        [
+            HEADER + ",disaggregation,source,note,pillar",
+            GOOD + f",sex={'f' * 101},,,",
+            GOOD.replace("baseline", "b2") + f",,{'s' * 1001},,",
+            GOOD.replace("baseline", "b3") + f",,,{'n' * 2001},",
+            GOOD.replace("baseline", "b4") + f",,,,{'p' * 41}",
+            GOOD.replace("baseline", "b5")
+            + ","
+            + ";".join(f"k{i}={'v' * 90}" for i in range(6))
+            + ",,,",
+        ]
+    )
+    assert [p[:2] for p in problems_of(bulk(client, org, project_id, body))] == [
+        (2, "disaggregation"),
+        (3, "source"),
+        (4, "note"),
+        (5, "pillar"),
+        (6, "disaggregation"),
+    ]
+
+
+def test_a_bom_is_accepted_a_header_alone_or_an_empty_body_is_not(client, org):
+    project_id = create_project(client, org)
+    with_bom = b"\xef\xbb\xbf" + f"{HEADER}\r\n{GOOD}\r\n".encode()
+    assert bulk(client, org, project_id, with_bom).get_json() == {"stored": 1}
+    other = create_project(client, org, title="Second")
+    assert problems_of(bulk(client, org, other, HEADER + "\n")) == [(1, "body", "has no values")]
+    assert problems_of(bulk(client, org, other, b"")) == [
+        (1, c, "column is missing from the header")
+        for c in ("measure", "period", "start", "end", "value")
+    ]
+    extra = problems_of(bulk(client, org, other, HEADER + ",comment\n" + GOOD + ",hi\n"))
+    assert extra == [
+        (
+            1,
+            "comment",
+            "unknown column; expected some of measure, period, start, end, value, "
+            "sample_size, disaggregation, pillar, paired, source, note",
+        )
+    ]
+    assert problems_of(bulk(client, org, other, "measure,period,start,end,value,value\n"))[0][
+        1:
+    ] == (
+        "value",
+        "column appears more than once",
+    )
+
+
+def test_every_bad_line_is_reported_with_repeats_of_stored_values(client, org):
+    project_id = create_project(client, org)
+    assert bulk(client, org, project_id, f"{HEADER}\n{GOOD}\n").status_code == 201
+    body = "\n".join(
+        [
+            HEADER,
+            "takes_action,baseline,2024-01-01,2024-03-31,30,400",
+            GOOD.replace("42", "43"),  # repeats the stored value
+            "takes_action,baseline,2024-01-01,2024-03-31,31,400",  # repeats line 2
+            "feels_safe,endline,2025-01-01,2025-03-31,420,400",  # out of range
+        ]
+    )
+    assert [p[:2] for p in problems_of(bulk(client, org, project_id, body))] == [
+        (3, "measure"),
+        (4, "measure"),
+        (5, "value"),
+    ]
+    assert len(client.get(f"/api/v1/projects/{project_id}/values").get_json()) == 1
+
+
+ROWS = [
+    {
+        "measure": "feels_safe",
+        "period": "baseline",
+        "start": "2024-01-01",
+        "end": "2024-03-31",
+        "value": 42,
+        "sample_size": 400,
+    },
+    {
+        "measure": "feels_safe",
+        "period": "p" * 65,
+        "start": "2024-01-01",
+        "end": "2024-03-31",
+        "value": 42,
+        "sample_size": 400,
+    },
+    {
+        "measure": "feels_safe",
+        "period": "endline",
+        "start": "2024-01-01",
+        "end": "2024-03-31",
+        "value": 42,
+        "sample_size": 10**12,
+    },
+    {
+        "measure": "feels_safe",
+        "period": "midline",
+        "start": "2024-01-01",
+        "end": "2024-03-31",
+        "value": 42,
+        "sample_size": 400,
+        "note": "a\x00b",
+    },
+    {
+        "measure": "feels_safe",
+        "period": "baseline",
+        "start": "2024-01-01",
+        "end": "2024-03-31",
+        "value": 41,
+        "sample_size": 400,
+    },
+]
+EXPECTED = [
+    ("period", "has 65 characters; at most 64"),
+    ("sample_size", "must be at most 1,000,000,000"),
+    ("note", "contains a NUL character"),
+    ("measure", "repeats line {first} (same measure, period and group)"),
+]
+
+
+def as_csv(rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*ROWS[0], "note"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def as_xlsx(rows) -> bytes:
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    columns = [*ROWS[0], "note"]
+    sheet.append(columns)
+    for row in rows:
+        cells = [row.get(c) for c in columns]
+        # A spreadsheet holds dates and numbers as such, and refuses NUL in a cell.
+        cells[2:4] = [date.fromisoformat(cells[2]), date.fromisoformat(cells[3])]
+        cells[-1] = cells[-1].replace("\x00", "\\x00") if cells[-1] else None
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encode", "first_line"),
+    [
+        ("text/csv", as_csv, 2),
+        ("application/x-ndjson", lambda rows: "\n".join(map(json.dumps, rows)).encode(), 1),
+        ("application/json", lambda rows: json.dumps(rows).encode(), 1),
+        (XLSX, as_xlsx, 2),
+    ],
+)
+def test_every_format_goes_through_the_same_rules(client, org, content_type, encode, first_line):
+    project_id = create_project(client, org)
+    response = bulk(client, org, project_id, encode(ROWS), content_type)
+    found = problems_of(response)
+    expected = [(c, r.format(first=first_line)) for c, r in EXPECTED]
+    if content_type == XLSX:  # the spreadsheet could not hold the NUL: the note is fine there
+        expected = [e for e in expected if e[0] != "note"]
+    assert [(column, reason) for _, column, reason in found] == expected
+    assert found[0][0] == first_line + 1
+    good = encode(ROWS[:1])
+    assert bulk(client, org, project_id, good, content_type).get_json() == {"stored": 1}
+
+
+def test_json_uploads_refuse_what_csv_cannot_say(client, org):
+    project_id = create_project(client, org)
+    huge = '"value": 1' + "0" * 400  # an integer no float can hold
+    items = [
+        {**ROWS[0], "colour": "red"},
+        {**ROWS[0], "period": 7},
+        {**ROWS[0], "value": "HUGE"},
+        {**ROWS[0], "disaggregation": {"sex": ["f"]}},
+        "not an object",
+    ]
+    body = json.dumps(items).replace('"value": "HUGE"', huge)
+    assert [
+        p[:2] for p in problems_of(bulk(client, org, project_id, body, "application/json"))
+    ] == [
+        (1, "colour"),
+        (2, "period"),
+        (3, "value"),
+        (4, "disaggregation"),
+        (5, "item"),
+    ]
+    assert problems_of(bulk(client, org, project_id, '{"measure": 1}', "application/json")) == [
+        (1, "body", "must be a JSON array of values")
+    ]
+    assert problems_of(
+        bulk(client, org, project_id, "[" + json.dumps(ROWS[0]) + ", {", "application/json")
+    )[0][:2] == (2, "item")
+    beyond_digit_limit = "[" + json.dumps(ROWS[0]).replace('"value": 42', huge + "0" * 5000) + "]"
+    assert problems_of(bulk(client, org, project_id, beyond_digit_limit, "application/json"))[0][
+        :2
+    ] == (1, "item")
+    deep = "[" * 100_000
+    assert (
+        problems_of(bulk(client, org, project_id, deep + "\n", "application/x-ndjson"))[0][1]
+        == "line"
+    )
+
+
+def test_a_file_that_is_not_a_workbook_is_a_422(client, org):
+    project_id = create_project(client, org)
+    assert problems_of(bulk(client, org, project_id, b"PK\x03\x04 not really", XLSX)) == [
+        (1, "body", "is not an XLSX workbook")
+    ]
