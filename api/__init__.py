@@ -9,7 +9,7 @@ from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import config as configuration
-from api import http
+from api import http, privacy
 from api.db import db
 from api.errors import PeacemapApi
 from api.ratelimit import limiter
@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     Compress(app)  # registered first so that it runs after the ETag has been computed
     db.init_app(app)
     http.init_app(app)
+    privacy.init_app(app)
     limiter.init_app(app)
 
     api = PeacemapApi(

@@ -35,6 +35,15 @@ class Precision(StrEnum):
     COUNTRY = "country"
 
 
+# From the finest to the coarsest.
+ORDER = (Precision.EXACT, Precision.LOCALITY, Precision.REGION, Precision.COUNTRY)
+
+
+def coarsest(*precisions: Precision | str) -> Precision:
+    """The least precise of ``precisions`` (e.g. of an observation and the actor it names)."""
+    return max((Precision(p) for p in precisions), key=ORDER.index)
+
+
 CELL_SIZE_DEG = {Precision.LOCALITY: 0.1, Precision.REGION: 1.0}
 # Decimal places kept in a public coordinate: 5 is ~1 m, 3 is ~100 m (finer than a cell).
 EXACT_DECIMALS = 5

@@ -67,10 +67,15 @@ def mvt(
     in_tile = geometry.intersects(func.ST_Transform(func.ST_Expand(envelope, cell), 4326))
     cells = _cells(mx, my, id_column, properties, [in_tile, *where], cell).subquery("cells")
     point = func.ST_SetSRID(func.ST_MakePoint(cells.c.x, cells.c.y), WEB_MERCATOR)
-    features = select(
-        func.ST_AsMVTGeom(point, envelope, EXTENT, 64, True).label("geom"),
-        *[cells.c[name] for name in ("count", "id", *properties)],
-    ).subquery("t")
+    # A stable order: the same actors in the same places make the same bytes (and ETag).
+    features = (
+        select(
+            func.ST_AsMVTGeom(point, envelope, EXTENT, 64, True).label("geom"),
+            *[cells.c[name] for name in ("count", "id", *properties)],
+        )
+        .order_by(cells.c.x, cells.c.y)
+        .subquery("t")
+    )
     return (
         select(func.ST_AsMVT(literal_column("t"), layer, EXTENT, "geom"))
         .select_from(features)
@@ -103,6 +108,7 @@ def cell_level_mvt(z: int, x: int, y: int, layer: str) -> tuple[str, dict]:
         " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sx / n, sy / n), 3857),"
         "   ST_TileEnvelope(:z, :x, :y), :extent, 64, true) AS geom, n AS count"
         " FROM actor_cells WHERE z = :z AND cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1"
+        " ORDER BY cx, cy"
         ") AS t WHERE geom IS NOT NULL"
     )
     return sql, params

@@ -16,7 +16,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
@@ -114,7 +114,9 @@ class AuditEvent(Base):
 
 
 class LocationAccess(Base):
-    """Each read of an exact location that the public may not see. Append-only."""
+    """Each response that carried private fields (an exact location, contacts, an exact
+    area) of an item to someone: who, what, which fields, through which endpoint.
+    Append-only."""
 
     __tablename__ = "location_access_log"
 
@@ -123,5 +125,9 @@ class LocationAccess(Base):
         DateTime(timezone=True), server_default=func.now(), index=True
     )
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    # The item read: an actor, an observation or a contribution (see target_type).
     actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    target_type: Mapped[str] = mapped_column(String(20), server_default="actor")
+    fields: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default=text("'{}'"))
+    endpoint: Mapped[str | None] = mapped_column(String(100))
     ip: Mapped[str | None] = mapped_column(INET)

@@ -106,7 +106,12 @@ class LocationAccessSchema(ma.Schema):
     id = ma.fields.Integer()
     at = ma.fields.AwareDateTime()
     user_id = ma.fields.UUID()
-    actor_id = ma.fields.UUID()
+    actor_id = ma.fields.UUID(metadata={"description": "The item read (see target_type)"})
+    target_type = ma.fields.String(metadata={"description": "actor, observation or contribution"})
+    fields = ma.fields.List(
+        ma.fields.String(), metadata={"description": "The private fields the response carried"}
+    )
+    endpoint = ma.fields.String(allow_none=True, metadata={"description": "Which API endpoint"})
     ip = ma.fields.String(allow_none=True)
 
 

@@ -67,10 +67,6 @@ def audit_events(session: Session, args: dict, *, limit: int) -> list[AuditEvent
     return list(session.scalars(stmt))
 
 
-def record_location_access(session: Session, principal: Principal, actor_id: uuid.UUID) -> None:
-    session.add(LocationAccess(user_id=principal.user_id, actor_id=actor_id, ip=principal.ip))
-
-
 def location_accesses(session: Session, args: dict, *, limit: int) -> list[LocationAccess]:
     stmt = select(LocationAccess)
     if actor_id := args.get("actor_id"):

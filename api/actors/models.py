@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.content import Located, Moderated
 from api.db import Base
+from api.privacy import track_public_changes
 
 ACTOR_KINDS = (
     "organisation",
@@ -79,7 +80,8 @@ class Actor(Located, Moderated, Base):
         deferred=True,
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # The version moves with public content only (api.privacy.track_public_changes).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         CheckConstraint("founded_year BETWEEN 1800 AND 2100", name="founded_year_range"),
         Index("ix_actors_public_location", "public_location", postgresql_using="gist"),
@@ -103,3 +105,6 @@ class Actor(Located, Moderated, Base):
         Index("ix_actors_status_updated", "status", "updated_at", "id"),
         Index("ix_actors_country", "country"),
     )
+
+
+track_public_changes(Actor, "actor")

@@ -9,7 +9,6 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.accounts.service import record_location_access
 from api.actors import service
 from api.actors.models import Actor
 from api.actors.schemas import (
@@ -35,10 +34,10 @@ from api.http import (
     wants_geojson,
 )
 from api.permissions import require, who
+from api.privacy import PRIVATE_FIELDS, disclose
 from api.revisions.service import Provenance
 from api.schemas import page_size
 from api.translations import localise, requested_language, translations_for
-from geo.privacy import Precision
 
 blp = Blueprint(
     "actors",
@@ -86,17 +85,21 @@ def as_feature(properties: dict) -> dict:
     }
 
 
-def _etag(actor: Actor, args: dict, wanted: str | None, translations: dict | None) -> str:
+def _etag(
+    actor: Actor, args: dict, wanted: str | None, translations: dict | None, private: dict | None
+) -> str:
     """Version-based, so it serves If-Match; a variant suffix keeps representations apart.
-    Translations change the representation but not the version, so they are part of it."""
+    Translations change the representation but not the version, so they are part of it;
+    so are private fields, which change without a new version (api.privacy)."""
     fields = ",".join(sorted(args.get("fields") or ()))
     stamps = ",".join(
         f"{lang}@{t.updated_at.timestamp()}" for lang, t in sorted((translations or {}).items())
     )
+    secret = repr(sorted(private.items())) if private is not None else ""
     variant = "|".join(
-        [args.get("f") or "", fields, args.get("include") or "", wanted or "", stamps]
+        [args.get("f") or "", fields, args.get("include") or "", wanted or "", stamps, secret]
     )
-    if variant == "||||":
+    if variant == "|||||":
         return version_etag(actor.version)
     digest = hashlib.blake2b(variant.encode(), digest_size=4).hexdigest()
     return f"{version_etag(actor.version)};{digest}"
@@ -182,16 +185,16 @@ class ActorById(MethodView):
         private = args.get("include") == "private"
         if private:
             require(principal, "actor.read_private", actor)
-            if actor.location_precision != Precision.EXACT:
-                record_location_access(db.session, principal, actor.id)
         wanted = requested_language(args.get("lang"))
         translations = translations_for(db.session, "actor", [actor.id]).get(actor.id)
         data = represent(
             actor, args.get("fields"), private=private, translations=translations, wanted=wanted
         )
-        headers = {"ETag": f'"{_etag(actor, args, wanted, translations)}"'}
+        secrets = None
         if private:
-            headers["Cache-Control"] = "private, no-store"
+            secrets = {k: data[k] for k in ("exact_location", "contact", "exact_area") if k in data}
+            disclose(db.session, principal, "actor", actor.id, PRIVATE_FIELDS["actor"])
+        headers = {"ETag": f'"{_etag(actor, args, wanted, translations, secrets)}"'}
         if wants_geojson(args.get("f")):
             return json_response(as_feature(data), mimetype=GEOJSON, headers=headers)
         return json_response(data, headers=headers)

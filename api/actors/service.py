@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.actors.models import Actor
 from api.content import area_column, place, replace_location, snapshot
 from api.errors import NotFound
+from api.observations.service import follow_actor_precision
 from api.permissions import can, is_staff
 from api.principal import Principal
 from api.revisions.service import Provenance, record_revision
@@ -76,10 +76,13 @@ def update_actor(
         check_theme_keys(session, changes["themes"])
     if "area" in changes:
         actor.area = area_column(changes.pop("area"))
+    precision = actor.location_precision
     replace_location(actor, changes)
+    if actor.location_precision != precision:
+        follow_actor_precision(session, actor)
     for name, value in changes.items():
         setattr(actor, name, value)
-    actor.updated_at = datetime.now(UTC)
+    # version and updated_at move only if something public changed (api.privacy).
     record_revision(session, actor, "actor", action=action, before=before, **provenance.asdict())
     return actor
 

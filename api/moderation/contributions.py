@@ -21,6 +21,7 @@ from api.moderation.models import Contribution
 from api.moderation.schemas import TranslationProposalSchema
 from api.moderation.workflow import OPEN, next_state
 from api.observations.schemas import ObservationCreateSchema
+from api.observations.service import linked_precision
 from api.permissions import is_staff
 from api.principal import Principal
 from api.resources.schemas import ResourceCreateSchema
@@ -74,7 +75,10 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
     if kind in ("new_actor", "new_observation"):
         # Placed like the real item will be, to check the country and find the public point.
         spot = types.SimpleNamespace()
-        place(spot, loaded["location"], loaded["location_precision"], loaded.get("country"))
+        precision = loaded["location_precision"]
+        if kind == "new_observation":
+            precision = linked_precision(session, precision, loaded.get("actor_id"))
+        place(spot, loaded["location"], precision, loaded.get("country"))
         contribution.country, contribution.public_location = spot.country, spot.public_location
         if kind == "new_actor":
             contribution.duplicates = possible_duplicates(session, loaded["name"], spot)
@@ -93,11 +97,14 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
         contribution.public_location = getattr(item, "public_location", None)
         if kind == "translation":
             _check_translation(item, target_type, loaded)
-        elif "location" in loaded or "country" in loaded:
+        elif "location" in loaded:
+            # A proposal is checked against itself and public data only, never against the
+            # stored exact point: an answer that depended on it would locate it. (Whether a
+            # proposed country fits the exact point is shown to the reviewing moderator.)
             spot = types.SimpleNamespace()
             place(
                 spot,
-                loaded.get("location") or to_shape(item.location),
+                loaded["location"],
                 loaded.get("location_precision", item.location_precision),
                 loaded.get("country"),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,10 @@ from api.moderation.workflow import NEEDS_REASON, next_state
 from api.observations.service import create_observation
 from api.permissions import is_staff
 from api.principal import Principal
+from api.privacy import redact
 from api.resources.service import create_resource
 from api.revisions.service import Provenance
+from geo.countries import contains
 
 
 def _now() -> datetime:
@@ -204,19 +207,36 @@ def edit_conflicts(contribution: Contribution, actor: Actor) -> list[str]:
     ]
 
 
-def edit_diff(session: Session, contribution: Contribution) -> dict:
+def edit_diff(session: Session, contribution: Contribution, *, private: bool) -> dict:
+    """Per proposed field: base, current and proposed values, and whether they conflict.
+    Without ``private``, private values are redacted (the caller discloses them otherwise)."""
     actor = session.get(Actor, contribution.target_id)
     current = snapshot(actor) if actor is not None else {}
     base = contribution.base_snapshot or {}
+    views = [base, current, contribution.payload]
+    if not private:
+        views = [redact("actor", values) for values in views]
+    shown_base, shown_current, proposed = views
     return {
         field: {
-            "base": base.get(field),
-            "current": current.get(field),
-            "proposed": value,
+            "base": shown_base.get(field),
+            "current": shown_current.get(field),
+            "proposed": proposed[field],
             "conflict": base.get(field) != current.get(field),
         }
-        for field, value in contribution.payload.items()
+        for field in contribution.payload
     }
+
+
+def edit_checks(session: Session, contribution: Contribution) -> dict:
+    """What the moderator needs to know about a proposal against the private fields, which
+    the proposer was never told: whether a proposed country holds the exact location."""
+    actor = session.get(Actor, contribution.target_id)
+    payload = contribution.payload
+    if actor is None or "country" not in payload or "location" in payload:
+        return {}
+    point = to_shape(actor.location)
+    return {"country_holds_exact_location": bool(contains(payload["country"], point.x, point.y))}
 
 
 def _publish_resource(session, contribution, decision, provenance, disclaimers) -> None:

@@ -37,6 +37,7 @@ from api.moderation.schemas import (
     RevisionSchema,
 )
 from api.permissions import can, is_staff, require, who
+from api.privacy import disclose, private_fields, redact
 from api.revisions.service import history, revert
 from api.schemas import page_schema, page_size
 
@@ -56,12 +57,36 @@ moderation_blp = Blueprint(
 )
 
 
-def represent(contribution, principal) -> dict:
+# What each kind of contribution proposes: whose private fields its payload may carry.
+PROPOSES = {"new_actor": "actor", "actor_edit": "actor", "new_observation": "observation"}
+
+
+def represent(contribution, principal, *, detail: bool = False) -> dict:
+    """A contribution as ``principal`` may see it. Private values in it (an exact location,
+    contacts) are shown to its author (their own words: not logged) and in a moderator's
+    ``detail`` view (logged); every other view of staff shows them redacted."""
+    proposes = PROPOSES.get(contribution.kind)
+    private = {
+        field for field in private_fields(proposes) if contribution.payload.get(field) is not None
+    }
     if not is_staff(principal.user):
+        disclose(db.session, principal, "contribution", contribution.id, private, log=False)
         return ContributionSchema().dump(contribution)
     data = ContributionReviewSchema().dump(contribution)
     if contribution.kind == "actor_edit":
-        data["diff"] = service.edit_diff(db.session, contribution)
+        data["diff"] = service.edit_diff(db.session, contribution, private=detail)
+        if detail and (checks := service.edit_checks(db.session, contribution)):
+            data["checks"] = checks
+            private.add("location")
+    if detail:
+        target = (
+            ("actor", contribution.target_id)
+            if contribution.kind == "actor_edit"
+            else ("contribution", contribution.id)
+        )
+        disclose(db.session, principal, *target, private)
+    else:
+        data["payload"] = redact(proposes, data["payload"])
     if contribution.kind == "flag_review":
         data["flags"] = FlagReviewSchema(many=True).dump(
             service.flags_of_review(db.session, contribution.id)
@@ -113,9 +138,8 @@ class ContributionById(MethodView):
     def get(self, contribution_id):
         """Read a contribution, its state and the moderator's reason"""
         principal = current_principal()
-        return json_response(
-            represent(service.get_contribution(db.session, contribution_id, principal), principal)
-        )
+        contribution = service.get_contribution(db.session, contribution_id, principal)
+        return json_response(represent(contribution, principal, detail=True))
 
 
 @contributions_blp.route("/contributions/<uuid:contribution_id>/withdraw")
@@ -403,11 +427,9 @@ class History(MethodView):
         principal = current_principal()
         item = service.get_item(db.session, target_type, target_id, principal)
         require(principal, "history.read", item if target_type == "actor" else None)
-        revisions = RevisionSchema(many=True).dump(history(db.session, target_type, item.id))
-        for revision in revisions:
-            # Exact locations stay out of the history: their public form shows what moved.
-            revision["changes"].pop("location", None)
-        return json_response(revisions)
+        return json_response(
+            RevisionSchema(many=True).dump(history(db.session, target_type, item.id))
+        )
 
 
 @moderation_blp.route(ITEM + "/revert")

@@ -5,6 +5,7 @@ from api.content import DISCLAIMERS
 from api.fields import CountryCode, DelimitedList, LanguageTag, unique, validate_bbox
 from api.moderation.models import CONTRIBUTION_KINDS, FLAG_REASONS, STATES, TARGET_TYPES
 from api.moderation.workflow import ALL_DECISIONS
+from api.privacy import redact_changes
 from api.schemas import PageArgsSchema
 
 PROPOSABLE = tuple(k for k in CONTRIBUTION_KINDS if k != "flag_review")
@@ -79,6 +80,12 @@ class ContributionReviewSchema(ContributionSchema):
         }
     )
     flags = ma.fields.List(ma.fields.Dict(), metadata={"description": "flag_review: the flags"})
+    checks = ma.fields.Dict(
+        metadata={
+            "description": "Detail view of an edit: how the proposal fits the private fields "
+            "(e.g. country_holds_exact_location); the read is logged"
+        }
+    )
 
 
 class DecisionSchema(ma.Schema):
@@ -204,6 +211,9 @@ class RevertSchema(ma.Schema):
 
 
 class RevisionSchema(ma.Schema):
+    """A revision as staff see it: private values (exact location, contacts, exact area)
+    are redacted; their public forms (public_location, public_area) show what moved."""
+
     number = ma.fields.Integer()
     at = ma.fields.AwareDateTime()
     action = ma.fields.String()
@@ -211,8 +221,13 @@ class RevisionSchema(ma.Schema):
     approved_by = ma.fields.UUID(allow_none=True)
     contribution_id = ma.fields.UUID(allow_none=True)
     changes = ma.fields.Dict(
-        metadata={"description": "field: [old, new] (exact locations left out)"}
+        metadata={"description": 'field: [old, new]; private values are "(private)"'}
     )
+
+    @ma.post_dump(pass_original=True)
+    def redact_private(self, data, revision, **kwargs):
+        data["changes"] = redact_changes(revision.target_type, data["changes"])
+        return data
 
 
 class ModerationEventSchema(ma.Schema):

@@ -16,7 +16,14 @@ from api.moderation.contributions import (
     submit,
     withdraw,
 )
-from api.moderation.decisions import claim, decide, decide_batch, edit_diff, release
+from api.moderation.decisions import (
+    claim,
+    decide,
+    decide_batch,
+    edit_checks,
+    edit_diff,
+    release,
+)
 from api.moderation.flags import flag, flags_of_review, list_flags
 from api.moderation.items import get_item, log, moderation_log, set_disclaimers, set_hidden
 
@@ -25,6 +32,7 @@ __all__ = [
     "contributions_of",
     "decide",
     "decide_batch",
+    "edit_checks",
     "edit_diff",
     "flag",
     "flags_of_review",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.content import Located, Moderated
 from api.db import Base
+from api.privacy import track_public_changes
 
 
 class Observation(Located, Moderated, Base):
@@ -29,9 +30,13 @@ class Observation(Located, Moderated, Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=sql("1"))
 
-    __mapper_args__ = {"version_id_col": version}
+    # The version moves with public content only (api.privacy.track_public_changes).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         Index("ix_observations_public_location", "public_location", postgresql_using="gist"),
         Index("ix_observations_themes", "themes", postgresql_using="gin"),
         Index("ix_observations_observed_on", "observed_on", "id"),
     )
+
+
+track_public_changes(Observation, "observation")

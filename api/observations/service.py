@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.actors.models import Actor
 from api.content import place
 from api.errors import NotFound
 from api.observations.models import Observation
@@ -15,6 +17,25 @@ from api.principal import Principal
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
 from geo import filters
+from geo.privacy import coarsest
+
+
+def linked_precision(session: Session, precision: str, actor_id: uuid.UUID | None) -> str:
+    """An observation that names an actor is never more precise than that actor: it could
+    otherwise place the actor more finely than the actor's own public location does."""
+    actor = session.get(Actor, actor_id) if actor_id is not None else None
+    if actor is None:
+        return precision
+    return coarsest(precision, actor.location_precision).value
+
+
+def follow_actor_precision(session: Session, actor: Actor) -> None:
+    """Make the observations that name ``actor`` at most as precise as it now is."""
+    linked = select(Observation).where(Observation.actor_id == actor.id)
+    for observation in session.scalars(linked):
+        precision = coarsest(observation.location_precision, actor.location_precision)
+        if precision != observation.location_precision:
+            place(observation, to_shape(observation.location), precision, observation.country)
 
 
 def create_observation(
@@ -23,7 +44,8 @@ def create_observation(
     data = dict(data)
     check_theme_keys(session, data.get("themes", []))
     point = data.pop("location")
-    precision, country = data.pop("location_precision"), data.pop("country", None)
+    country = data.pop("country", None)
+    precision = linked_precision(session, data.pop("location_precision"), data.get("actor_id"))
     observation = Observation(id=uuid.uuid4(), author_id=provenance.author_id, **data)
     place(observation, point, precision, country)
     observation.disclaimers = list(disclaimers)

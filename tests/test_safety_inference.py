@@ -1,0 +1,313 @@
+"""Nothing about a protected location can be inferred, and every exact read is logged.
+
+Each test tries, over HTTP, what a hostile contributor or client would do. The promises:
+
+1. Proposals are no oracle: whether a proposal is accepted never depends on private
+   fields (a proposed country is checked against public data; the moderator sees whether
+   it fits the exact location, and that read is logged).
+2. The generalisation guarantee is about area: the part of a public cell inside the
+   actor's country is at least half a whole cell of its level at that latitude, or the
+   point falls back to a neighbouring cell, or to the country.
+3. Areas of operation follow the actor's precision: a non-exact actor's public area is
+   made of whole cells of its precision, and ``intersects`` sees only that.
+4. A change to private fields only (an exact location within the same public cell,
+   contacts) changes nothing public: not the version, ``updated_at``, ETag, the changes
+   feed or the tiles.
+5. An observation linked to an actor is never more precise than that actor.
+6. A proposal that lowers an actor's privacy waits for the consent of its manager, and is
+   marked as such to moderators.
+7. Every response that carries private fields is logged and sent ``private, no-store``;
+   lists, history and revert responses show them redacted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from shapely.geometry import shape
+from sqlalchemy import select, update
+
+from api.accounts.models import LocationAccess
+from api.actors.models import Actor
+
+# A women's-rights group in Busia, Kenya, 2 km from the Ugandan border, and one in Nairobi,
+# 300 km from it. Both publish their locality only.
+BORDER = (34.1005, 0.4705)
+INLAND = (36.8219, -1.2921)
+
+
+def point(lon, lat):
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+@pytest.fixture
+def two_groups(make_actor):
+    return [
+        make_actor(
+            name=f"Women's Safe Space {where}",
+            location=point(*spot),
+            location_precision="locality",
+            contact={"email": f"{where}@example.org"},
+        )
+        for where, spot in (("border", BORDER), ("inland", INLAND))
+    ]
+
+
+def propose(client, headers, kind, payload, **extra):
+    body = {"kind": kind, "payload": payload, **extra}
+    return client.post("/api/v1/contributions", json=body, headers=headers)
+
+
+def accesses(session):
+    return session.scalars(select(LocationAccess).order_by(LocationAccess.id)).all()
+
+
+# -- 1. proposals are no oracle ----------------------------------------------------------
+
+
+def test_a_proposed_country_answers_the_same_wherever_the_exact_point_is(
+    client, two_groups, people_headers
+):
+    attacker = people_headers()
+    answers = [
+        propose(client, attacker, "actor_edit", {"country": "UG"}, target_id=str(actor.id))
+        for actor in two_groups
+    ]
+    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
+    assert answers[0].get_json().keys() == answers[1].get_json().keys()
+    # Nor does a change of precision alone depend on where the exact point is.
+    answers = [
+        propose(
+            client,
+            attacker,
+            "actor_edit",
+            {"location_precision": "region"},
+            target_id=str(actor.id),
+        )
+        for actor in two_groups
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+
+
+def test_the_moderator_sees_whether_a_proposed_country_fits_and_the_read_is_logged(
+    client, two_groups, people_headers, make_user, login, session
+):
+    border, inland = two_groups
+    attacker = people_headers()
+    moderator = make_user("moderator")
+    mod = login(moderator)
+    fits = {}
+    for actor in two_groups:
+        created = propose(
+            client, attacker, "actor_edit", {"country": "UG"}, target_id=str(actor.id)
+        )
+        # The queue shows no verdict: it would be read without being logged.
+        queue = client.get("/api/v1/moderation/queue", headers=mod).get_json()
+        (item,) = [i for i in queue["items"] if i["id"] == created.get_json()["id"]]
+        assert "checks" not in item
+        detail = client.get(f"/api/v1/contributions/{item['id']}", headers=mod)
+        assert detail.headers["Cache-Control"] == "private, no-store"
+        fits[actor.name] = detail.get_json()["checks"]["country_holds_exact_location"]
+    assert fits == {border.name: True, inland.name: False}
+    logged = [(a.user_id, a.actor_id, a.target_type) for a in accesses(session)]
+    assert logged == [(moderator.id, actor.id, "actor") for actor in two_groups]
+    # Approving an edit that does not fit is refused to the moderator, with the reason.
+    cid = next(c for c in queue["items"] if c["target_id"] == str(inland.id))["id"]
+    client.post(f"/api/v1/moderation/contributions/{cid}/claim", headers=mod)
+    refused = client.post(
+        f"/api/v1/moderation/contributions/{cid}/decision",
+        json={"decision": "approve"},
+        headers=mod,
+    )
+    assert refused.status_code == 422 and "location" in refused.get_json()["errors"]
+
+
+# -- 4. private changes stay private ---------------------------------------------------------
+
+
+def test_a_change_to_private_fields_only_changes_nothing_public(
+    client, make_actor, make_user, login, session
+):
+    actor = make_actor(
+        name="Kenema Women's Safe Space",
+        location=point(-11.1873, 7.8764),
+        location_precision="locality",
+        contact={"email": "safe@example.org"},
+    )
+    # Old enough for the changes feed to hand it out.
+    session.execute(
+        update(Actor)
+        .where(Actor.id == actor.id)
+        .values(updated_at=datetime.now(UTC) - timedelta(minutes=5))
+    )
+    session.commit()
+    manager = login(make_user(manager_of=actor))
+    url = f"/api/v1/actors/{actor.id}"
+    tiles = [f"/api/v1/tiles/{z}/{x}/{y}.mvt" for z, x, y in ((4, 7, 7), (12, 1921, 1958))]
+
+    def public_view():
+        read = client.get(url)
+        feed = client.get("/api/v1/actors/changes").get_json()
+        return (
+            read.get_json(),
+            read.headers["ETag"],
+            [c for c in feed["changes"] if c["id"] == str(actor.id)],
+            [client.get(t).get_data() for t in tiles],
+        )
+
+    before = public_view()
+    cursor = client.get("/api/v1/actors/changes").get_json()["next"]
+    moved = client.patch(
+        url,
+        json={"location": point(-11.1601, 7.8512), "contact": {"phone": "+232 76 123456"}},
+        headers={**manager, "If-Match": before[1]},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    after = public_view()
+    for seen, was in zip(after, before, strict=True):
+        assert seen == was
+    assert client.get(f"/api/v1/actors/changes?since={cursor}").get_json()["changes"] == []
+    # The private representation does change (its own ETag), for those who may see it.
+    private = client.get(f"{url}?include=private", headers=manager)
+    assert private.get_json()["exact_location"]["coordinates"] == [-11.1601, 7.8512]
+    # A move to another cell is public: it is a new version.
+    moved = client.patch(
+        url,
+        json={"location": point(-11.3, 7.8)},
+        headers={**manager, "If-Match": before[1]},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.headers["ETag"] != before[1]
+    assert client.get(url).get_json()["version"] == before[0]["version"] + 1
+
+
+# -- 5. observations never more precise than their actor --------------------------------------
+
+
+def test_an_observation_linked_to_an_actor_is_never_more_precise_than_it(
+    client, make_actor, make_user, login
+):
+    actor = make_actor(
+        name="Region-only network",
+        location=point(*INLAND),
+        location_precision="region",
+    )
+    author, mod = login(make_user()), login(make_user("moderator"))
+    manager = login(make_user(manager_of=actor))
+    created = propose(
+        client,
+        author,
+        "new_observation",
+        {
+            "text": "The network's office was visited by armed men.",
+            "language": "en",
+            "observed_on": "2026-11-01",
+            "location": point(*INLAND),
+            "location_precision": "exact",
+            "actor_id": str(actor.id),
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    cid = created.get_json()["id"]
+    client.post(f"/api/v1/moderation/contributions/{cid}/claim", headers=mod)
+    approved = client.post(
+        f"/api/v1/moderation/contributions/{cid}/decision",
+        json={"decision": "approve"},
+        headers=mod,
+    ).get_json()
+    observation_url = f"/api/v1/observations/{approved['target_id']}"
+    actor_public = client.get(f"/api/v1/actors/{actor.id}").get_json()
+    observation = client.get(observation_url).get_json()
+    assert observation["location_precision"] == "region"
+    assert shape(observation["location"]).equals(shape(actor_public["location"]))
+    # When the actor becomes coarser, its observations follow.
+    client.patch(
+        f"/api/v1/actors/{actor.id}",
+        json={"location_precision": "country"},
+        headers={**manager, "If-Match": f'"v{actor_public["version"]}"'},
+    )
+    observation = client.get(observation_url).get_json()
+    assert observation["location_precision"] == "country"
+    assert shape(observation["location"]).equals(
+        shape(client.get(f"/api/v1/actors/{actor.id}").get_json()["location"])
+    )
+
+
+# -- 7. every exact read is logged; staff see only what they need ----------------------------
+
+
+def test_every_response_with_private_fields_is_logged_and_never_stored(
+    client, make_actor, make_user, login, session
+):
+    actor = make_actor(
+        name="Exact but with private contacts",
+        location=point(*INLAND),
+        location_precision="exact",
+        contact={"email": "private@example.org"},
+    )
+    moderator = make_user("moderator")
+    author, mod = login(make_user()), login(moderator)
+    secret = "+254 700 000001"
+    created = propose(
+        client,
+        author,
+        "actor_edit",
+        {"contact": {"phone": secret}, "summary": "New summary"},
+        target_id=str(actor.id),
+    )
+    cid = created.get_json()["id"]
+    # The author reads their own words back: not logged, but never stored by a cache.
+    assert created.headers["Cache-Control"] == "private, no-store"
+    assert accesses(session) == []
+
+    needles = (secret, "private@example.org")
+    queue = client.get("/api/v1/moderation/queue", headers=mod)
+    claimed = client.post(f"/api/v1/moderation/contributions/{cid}/claim", headers=mod)
+    for response in (queue, claimed):
+        assert not any(n in response.get_data(as_text=True) for n in needles)
+    assert accesses(session) == []
+
+    detail = client.get(f"/api/v1/contributions/{cid}", headers=mod)
+    assert secret in detail.get_data(as_text=True)
+    assert detail.get_json()["diff"]["contact"]["current"] == {"email": "private@example.org"}
+    assert detail.headers["Cache-Control"] == "private, no-store"
+    (access,) = accesses(session)
+    assert (access.user_id, access.actor_id, access.fields) == (moderator.id, actor.id, ["contact"])
+    assert access.endpoint == "contributions.ContributionById"
+
+    client.post(
+        f"/api/v1/moderation/contributions/{cid}/decision",
+        json={"decision": "approve"},
+        headers=mod,
+    )
+    history = client.get(f"/api/v1/moderation/items/actor/{actor.id}/history", headers=mod)
+    reverted = client.post(
+        f"/api/v1/moderation/items/actor/{actor.id}/revert",
+        json={"revision": 1, "reason": "Vandalism"},
+        headers=mod,
+    )
+    assert reverted.status_code == 200, reverted.get_json()
+    for response in (history, reverted):
+        text = response.get_data(as_text=True)
+        assert not any(n in text for n in needles), text
+    assert history.get_json()[-1]["changes"]["contact"] == ["(private)", "(private)"]
+
+    # include=private is logged for every actor: contacts are private even where the
+    # location is exact.
+    read = client.get(f"/api/v1/actors/{actor.id}?include=private", headers=mod)
+    assert read.headers["Cache-Control"] == "private, no-store"
+    assert [a.fields for a in accesses(session)][-1] == ["area", "contact", "location"]
+    log = client.get(
+        f"/api/v1/audit/location-access?actor_id={actor.id}", headers=login(make_user("admin"))
+    ).get_json()
+    assert {row["endpoint"] for row in log["items"]} == {
+        "contributions.ContributionById",
+        "actors.ActorById",
+    }
+
+
+def test_public_responses_stay_cacheable(client, make_actor):
+    actor = make_actor(location_precision="locality")
+    response = client.get(f"/api/v1/actors/{actor.id}")
+    assert "no-store" not in response.headers.get("Cache-Control", "")
