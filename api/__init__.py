@@ -8,8 +8,8 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api import boundary, http, privacy
 from api import config as configuration
-from api import http, privacy
 from api.db import db
 from api.errors import PeacemapApi
 from api.ratelimit import limiter
@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     Compress(app)  # registered first so that it runs after the ETag has been computed
     db.init_app(app)
     http.init_app(app)
+    boundary.init_app(app)  # after http's body-type check, which sets upload sizes
     privacy.init_app(app)
     limiter.init_app(app)
 
