@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from functools import cache
 
 import marshmallow as ma
@@ -14,6 +15,7 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from api import limits
 from geo.countries import country_codes
 from geo.geojson import GeometryError, parse_geometry
 
@@ -39,7 +41,7 @@ class LanguageTag(ma.fields.String):
             "example": "en",
             **kwargs.pop("metadata", {}),
         }
-        super().__init__(metadata=metadata, **kwargs)
+        super().__init__(metadata=metadata, validate=ma.validate.Length(2, 35), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         tag = super()._deserialize(value, attr, data, **kwargs)
@@ -67,7 +69,7 @@ class CountryCode(ma.fields.String):
             "example": "KE",
             **kwargs.pop("metadata", {}),
         }
-        super().__init__(metadata=metadata, **kwargs)
+        super().__init__(metadata=metadata, validate=ma.validate.Length(2, 2), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs).upper()
@@ -119,9 +121,17 @@ class GeoJSONGeometry(ma.fields.Field):
 
 class DelimitedList(ma.fields.List):
     """A list in a query string, comma-separated (``theme=a,b``), repeated
-    (``theme=a&theme=b``) or both."""
+    (``theme=a&theme=b``) or both; at most ``limits.QUERY_LIST_ITEMS`` values unless
+    the field says fewer."""
 
     is_multiple = True  # webargs hands over every occurrence of the parameter
+
+    def __init__(self, cls_or_instance, *, max_items: int = limits.QUERY_LIST_ITEMS, **kwargs):
+        validate = kwargs.pop("validate", None)
+        validators = [validate] if callable(validate) else list(validate or [])
+        super().__init__(
+            cls_or_instance, validate=[ma.validate.Length(max=max_items), *validators], **kwargs
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
@@ -130,6 +140,58 @@ class DelimitedList(ma.fields.List):
             raise self.make_error("invalid")
         items = [part.strip() for item in value for part in str(item).split(",") if part.strip()]
         return super()._deserialize(items, attr, data, **kwargs)
+
+
+class Timestamp(ma.fields.AwareDateTime):
+    """An RFC 3339 date-time in, an aware UTC datetime out (a naive one is taken as UTC).
+
+    Offsets beyond ±15:59 and instants outside years 1-9999 in UTC are refused: PostgreSQL
+    would refuse the first, and store the second where Python can never read it back."""
+
+    default_error_messages = {
+        "offset": "must have a UTC offset within ±15:59.",
+        "range": f"must be between {limits.EARLIEST_INSTANT.date().isoformat()} and "
+        f"{limits.LATEST_INSTANT.date().isoformat()} (UTC).",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        return bounded_instant(instant, self.make_error)
+
+
+def bounded_instant(instant: datetime, make_error=None) -> datetime:
+    """``instant`` in UTC, or the ValidationError of ``Timestamp`` saying which rule it broke."""
+    make_error = make_error or (
+        lambda key: ma.ValidationError(Timestamp.default_error_messages[key])
+    )
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    if abs(instant.utcoffset()) > limits.MAX_UTC_OFFSET:
+        raise make_error("offset")
+    try:
+        instant = instant.astimezone(UTC)
+    except OverflowError:
+        raise make_error("range") from None
+    if not limits.EARLIEST_INSTANT <= instant <= limits.LATEST_INSTANT:
+        raise make_error("range")
+    return instant
+
+
+class Mapping(ma.fields.Dict):
+    """A JSON object of at most ``max_properties`` members, declared as such."""
+
+    def __init__(self, *, max_properties: int, **kwargs):
+        self.max_properties = max_properties
+        metadata = {"maxProperties": max_properties, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict) and len(value) > self.max_properties:
+            raise ma.ValidationError(f"must have at most {self.max_properties} members.")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def validate_bbox(bbox: list[float]) -> None:
@@ -149,4 +211,14 @@ def unique(values: list) -> None:
         raise ma.ValidationError("must not repeat a value.")
 
 
-__all__ = ["CountryCode", "DelimitedList", "GeoJSONGeometry", "HttpUrl", "LanguageTag", "unique"]
+__all__ = [
+    "CountryCode",
+    "DelimitedList",
+    "GeoJSONGeometry",
+    "HttpUrl",
+    "LanguageTag",
+    "Mapping",
+    "Timestamp",
+    "bounded_instant",
+    "unique",
+]

@@ -31,6 +31,9 @@ CODE = 64  # keys, kinds, vocabularies
 SHORT_TEXT = 200  # names, titles, labels
 TEXT = 2_000  # notes, reasons
 LONG_TEXT = 20_000  # descriptions
+QUERY_LIST_ITEMS = 100  # values of one list parameter (theme=a,b,...)
+PAGE_SIZE_MAX = 1_000  # the most items a page holds (PEACEMAP_PAGE_LIMIT_MAX may lower it)
+OFFSET_MAX = 1_000_000  # deeper pages are for exports and delta sync, not offsets
 QUERY_VALUE = 8_000  # any one query-string value (a GeoJSON `intersects` is the longest)
 HEADER_VALUE = 8_000
 

@@ -6,12 +6,15 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import validate as v
 
+from api import limits
+
 
 class PageArgsSchema(ma.Schema):
     limit = ma.fields.Integer(
-        validate=v.Range(min=1), metadata={"description": "Page size (default 50, max 1000)"}
+        validate=v.Range(1, limits.PAGE_SIZE_MAX),
+        metadata={"description": "Page size (default 50)"},
     )
-    offset = ma.fields.Integer(load_default=0, validate=v.Range(min=0, max=1_000_000))
+    offset = ma.fields.Integer(load_default=0, validate=v.Range(0, limits.OFFSET_MAX))
 
     @ma.validates("limit")
     def check_limit(self, limit, **kwargs):

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from api.accounts.models import MEMBERSHIP_ROLES, ROLES, USER_STATUSES
-from api.fields import DelimitedList
+from api.fields import DelimitedList, Timestamp
 from api.schemas import PageArgsSchema
 
 Email = ma.fields.Email
@@ -20,7 +20,7 @@ class RegisterSchema(ma.Schema):
 
 
 class SignInSchema(ma.Schema):
-    email = Email(required=True)
+    email = Email(required=True, validate=v.Length(max=254))
     password = ma.fields.String(required=True, load_only=True, validate=v.Length(1, 256))
 
 
@@ -80,9 +80,7 @@ class IssuedTokenSchema(TokenSchema):
 
 class PersonalTokenSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=v.Length(1, 100))
-    expires_at = ma.fields.AwareDateTime(
-        metadata={"description": "Optional; never expires if absent"}
-    )
+    expires_at = Timestamp(metadata={"description": "Optional; never expires if absent"})
 
 
 class AuditEventSchema(ma.Schema):
@@ -98,8 +96,8 @@ class AuditEventSchema(ma.Schema):
 class AuditQueryArgsSchema(PageArgsSchema):
     event = DelimitedList(ma.fields.String(validate=v.Length(1, 40)))
     user_id = ma.fields.UUID(metadata={"description": "Events by or about this user"})
-    since = ma.fields.AwareDateTime()
-    until = ma.fields.AwareDateTime()
+    since = Timestamp()
+    until = Timestamp()
 
 
 class LocationAccessSchema(ma.Schema):

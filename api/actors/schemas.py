@@ -14,6 +14,7 @@ from api.fields import (
     GeoJSONGeometry,
     HttpUrl,
     LanguageTag,
+    Timestamp,
     unique,
     validate_bbox,
 )
@@ -34,7 +35,10 @@ class ContactSchema(ma.Schema):
 
     email = ma.fields.Email(validate=v.Length(max=254))
     phone = ma.fields.String(
-        validate=v.Regexp(r"^\+?[0-9 ()\-.]{5,30}$", error="is not a phone number.")
+        validate=[
+            v.Length(5, 31),
+            v.Regexp(r"^\+?[0-9 ()\-.]{5,30}$", error="is not a phone number."),
+        ]
     )
     messaging = ma.fields.String(
         validate=v.Length(max=200), metadata={"description": "e.g. Signal or WhatsApp handle"}
@@ -98,7 +102,7 @@ class ActorWriteSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Area of operation as a (multi)polygon"},
     )
-    founded_year = ma.fields.Integer(allow_none=True, validate=_founded_year)
+    founded_year = ma.fields.Integer(allow_none=True, validate=[v.Range(1800, 2100), _founded_year])
     status = ma.fields.String(validate=v.OneOf(ACTOR_STATUSES))
     verified = ma.fields.Boolean()
 
@@ -259,9 +263,12 @@ class ActorQueryArgsSchema(PageArgsSchema, ActorRepresentationArgsSchema):
     )
     bbox = DelimitedList(
         ma.fields.Float(allow_nan=False),
+        max_items=4,
         metadata={"description": "west,south,east,north (west > east crosses the antimeridian)"},
     )
-    near = DelimitedList(ma.fields.Float(allow_nan=False), metadata={"description": "lon,lat"})
+    near = DelimitedList(
+        ma.fields.Float(allow_nan=False), max_items=2, metadata={"description": "lon,lat"}
+    )
     radius_km = ma.fields.Float(
         validate=v.Range(min=0, max=20_040, min_inclusive=False),
         metadata={"description": "With `near`: only actors within this distance (default 50)"},
@@ -272,15 +279,11 @@ class ActorQueryArgsSchema(PageArgsSchema, ActorRepresentationArgsSchema):
             "description": "GeoJSON geometry (URL-encoded JSON) the location or area must touch"
         },
     )
-    updated_since = ma.fields.AwareDateTime(default_timezone=UTC)
+    updated_since = Timestamp()
     sort = ma.fields.String(
         validate=v.OneOf(SORTS),
         metadata={"description": "Default: relevance with `q`, distance with `near`, else name"},
     )
-    limit = ma.fields.Integer(
-        validate=v.Range(min=1), metadata={"description": "Page size (max 1000)"}
-    )
-    offset = ma.fields.Integer(load_default=0, validate=v.Range(min=0, max=1_000_000))
 
     @ma.validates("bbox")
     def check_bbox(self, bbox, **kwargs):

@@ -1,8 +1,17 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
+from api import limits
 from api.content import DISCLAIMERS
-from api.fields import CountryCode, DelimitedList, LanguageTag, unique, validate_bbox
+from api.fields import (
+    CountryCode,
+    DelimitedList,
+    LanguageTag,
+    Mapping,
+    Timestamp,
+    unique,
+    validate_bbox,
+)
 from api.moderation.models import CONTRIBUTION_KINDS, FLAG_REASONS, STATES, TARGET_TYPES
 from api.moderation.workflow import ALL_DECISIONS
 from api.privacy import redact_changes
@@ -18,7 +27,8 @@ class ContributionCreateSchema(ma.Schema):
         metadata={"description": "translation: what is translated (actor_edit: always actor)"},
     )
     target_id = ma.fields.UUID(metadata={"description": "actor_edit and translation: the item"})
-    payload = ma.fields.Dict(
+    payload = Mapping(
+        max_properties=50,
         required=True,
         metadata={
             "description": "new_actor: an actor; actor_edit: the fields to change; new_resource: "
@@ -35,7 +45,7 @@ class ContributionCreateSchema(ma.Schema):
 
 
 class ResubmitSchema(ma.Schema):
-    payload = ma.fields.Dict(required=True)
+    payload = Mapping(max_properties=50, required=True)
 
 
 class TranslationProposalSchema(ma.Schema):
@@ -95,13 +105,15 @@ class DecisionSchema(ma.Schema):
         metadata={"description": "Required to reject, request changes, dismiss or hide"},
     )
     merge_into = ma.fields.UUID(metadata={"description": "merge: the existing actor"})
-    resolutions = ma.fields.Dict(
-        keys=ma.fields.String(),
+    resolutions = Mapping(
+        max_properties=50,
+        keys=ma.fields.String(validate=v.Length(1, limits.CODE)),
         values=ma.fields.String(validate=v.OneOf(("proposed", "current"))),
         metadata={"description": "Edits whose actor changed since: which value wins, per field"},
     )
     disclaimers = ma.fields.List(
-        ma.fields.String(validate=v.OneOf(DISCLAIMERS)), validate=[v.Length(min=1), unique]
+        ma.fields.String(validate=v.OneOf(DISCLAIMERS)),
+        validate=[v.Length(1, len(DISCLAIMERS)), unique],
     )
 
 
@@ -135,7 +147,9 @@ class QueueArgsSchema(PageArgsSchema):
     )
     country = DelimitedList(CountryCode())
     bbox = DelimitedList(
-        ma.fields.Float(allow_nan=False), metadata={"description": "west,south,east,north"}
+        ma.fields.Float(allow_nan=False),
+        max_items=4,
+        metadata={"description": "west,south,east,north"},
     )
     theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
     language = DelimitedList(LanguageTag())
@@ -199,14 +213,14 @@ class DisclaimersSchema(ma.Schema):
     disclaimers = ma.fields.List(
         ma.fields.String(validate=v.OneOf(DISCLAIMERS)),
         required=True,
-        validate=unique,
+        validate=[v.Length(max=len(DISCLAIMERS)), unique],
         metadata={"description": "The item's whole list of disclaimers (empty clears it)"},
     )
     reason = ma.fields.String(required=True, validate=v.Length(1, 2000))
 
 
 class RevertSchema(ma.Schema):
-    revision = ma.fields.Integer(required=True, validate=v.Range(min=1))
+    revision = ma.fields.Integer(required=True, validate=v.Range(1, limits.INT4_MAX))
     reason = ma.fields.String(required=True, validate=v.Length(1, 2000))
 
 
@@ -248,5 +262,5 @@ class ModerationLogArgsSchema(PageArgsSchema):
     item = ma.fields.UUID(metadata={"description": "A contribution or a published item"})
     moderator_id = ma.fields.UUID()
     action = DelimitedList(ma.fields.String(validate=v.Length(1, 30)))
-    since = ma.fields.AwareDateTime()
-    until = ma.fields.AwareDateTime()
+    since = Timestamp()
+    until = Timestamp()

@@ -13,12 +13,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate as v
 
+from api import limits
+from api.actors.models import ACTOR_KINDS
 from api.db import db
 from api.errors import NotFound, Unprocessable
-from api.fields import CountryCode, DelimitedList, validate_bbox
+from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbox
 from api.http import GEOJSON, json_response, text_response
 from api.ogc import service
 from api.ogc.collections import COLLECTIONS
+from api.resources.models import RESOURCE_TYPES
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -52,23 +55,24 @@ class Interval(ma.fields.Field):
             raise ma.ValidationError(
                 "must be RFC 3339 date-times, e.g. 2025-01-01T00:00:00Z/.."
             ) from None
-        ends = [e.replace(tzinfo=e.tzinfo or UTC) if e else None for e in ends]
+        ends = [bounded_instant(e) if e else None for e in ends]
         return (ends[0], ends[0]) if len(ends) == 1 else (ends[0], ends[1])
 
 
 class ItemsArgsSchema(ma.Schema):
     bbox = DelimitedList(
         ma.fields.Float(allow_nan=False),
+        max_items=4,
         metadata={"description": "minLon,minLat,maxLon,maxLat (CRS84)"},
     )
     limit = ma.fields.Integer(load_default=100, validate=v.Range(1, MAX_LIMIT))
-    offset = ma.fields.Integer(load_default=0, validate=v.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=v.Range(0, limits.OFFSET_MAX))
     datetime = Interval(metadata={"description": "On the last update: instant or interval"})
     kind = DelimitedList(
-        ma.fields.String(validate=v.Length(1, 40)), metadata={"description": "actors"}
+        ma.fields.String(validate=v.OneOf(ACTOR_KINDS)), metadata={"description": "actors"}
     )
     type = DelimitedList(
-        ma.fields.String(validate=v.Length(1, 40)), metadata={"description": "resources"}
+        ma.fields.String(validate=v.OneOf(RESOURCE_TYPES)), metadata={"description": "resources"}
     )
     theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))
     country = DelimitedList(CountryCode())

@@ -1,7 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate as v
 
-from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, unique, validate_bbox
+from api import limits
+from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, Mapping, unique, validate_bbox
 from api.schemas import PageArgsSchema
 from metrics.data import (
     MAX_GROUP_KEY,
@@ -20,12 +21,14 @@ class ProjectWriteSchema(ma.Schema):
     area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
     population = ma.fields.Integer(
         allow_none=True,
-        validate=v.Range(min=1),
+        validate=v.Range(1, limits.INT8_MAX),
         metadata={"description": "People in the area (for rates)"},
     )
     start_on = ma.fields.Date(allow_none=True)
     end_on = ma.fields.Date(allow_none=True)
-    themes = ma.fields.List(ma.fields.String(validate=v.Length(1, 64)), validate=unique)
+    themes = ma.fields.List(
+        ma.fields.String(validate=v.Length(1, 64)), validate=[v.Length(max=30), unique]
+    )
     status = ma.fields.String(validate=v.OneOf(("draft", "published")))
 
 
@@ -81,7 +84,10 @@ class IndicatorSchema(ma.Schema):
 
     key = ma.fields.String(
         required=True,
-        validate=v.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="must be lower_snake_case."),
+        validate=[
+            v.Length(2, 64),
+            v.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="must be lower_snake_case."),
+        ],
     )
     name = ma.fields.String(required=True, validate=v.Length(1, 200))
     theme = ma.fields.String(
@@ -125,7 +131,8 @@ class ValueSchema(ma.Schema):
         validate=v.Range(1, MAX_SAMPLE_SIZE),
         metadata={"description": "Required for survey measures"},
     )
-    disaggregation = ma.fields.Dict(
+    disaggregation = Mapping(
+        max_properties=20,
         keys=ma.fields.String(validate=v.Length(1, MAX_GROUP_KEY)),
         values=ma.fields.String(validate=v.Length(1, MAX_GROUP_VALUE)),
         load_default=dict,

@@ -7,9 +7,10 @@ from api.themes.models import THEME_GROUPS
 class ThemeSchema(ma.Schema):
     key = ma.fields.String(
         required=True,
-        validate=v.Regexp(
-            r"^[a-z][a-z0-9_]{1,63}$", error="must be lower_snake_case, 2-64 characters."
-        ),
+        validate=[
+            v.Length(2, 64),
+            v.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="must be lower_snake_case, 2-64 characters."),
+        ],
     )
     label = ma.fields.String(required=True, validate=v.Length(1, 120))
     group = ma.fields.String(
