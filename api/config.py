@@ -71,6 +71,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
+        # How long an Idempotency-Key (and the reply kept for its retries) lives.
+        "IDEMPOTENCY_TTL_HOURS": _int(env, "PEACEMAP_IDEMPOTENCY_TTL_HOURS", 24),
         "CLAIM_MINUTES": _int(env, "PEACEMAP_CLAIM_MINUTES", 30),
         "FLAG_REVIEW_THRESHOLD": _int(env, "PEACEMAP_FLAG_REVIEW_THRESHOLD", 3),
         # Approved contributions before a contributor's new ones stop being marked unverified.

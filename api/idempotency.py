@@ -1,16 +1,20 @@
 """Idempotency-Key for POSTs that create: clients on flaky networks retry safely.
 
-A retry with the same key and body gets the original response and creates nothing; the
-same key with another body is 422. The response is stored in the request's transaction,
-so it exists exactly when what it reports does.
+A key is bound to the caller, the method, the path, the query string and the body: a
+retry of that very request gets the original response and creates nothing; the same key
+on any other request is 422. Keys expire after ``IDEMPOTENCY_TTL_HOURS``
+(PEACEMAP_IDEMPOTENCY_TTL_HOURS), after which the key starts afresh. The response is
+stored in the request's transaction, so it exists exactly when what it reports does.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from functools import wraps
 
-from flask import Response, make_response, request
+from flask import Response, current_app, make_response, request
+from sqlalchemy import delete, func
 
 from api.auth import current_principal
 from api.db import db
@@ -24,8 +28,34 @@ DOC = {
     "name": HEADER,
     "required": False,
     "schema": {"type": "string", "maxLength": 255},
-    "description": "Retry-safe creation: a repeat with the same key and body gets the same reply",
+    "description": "Retry-safe creation: a repeat of the same request (method, path, query, "
+    "body, caller) with the same key gets the same reply; keys expire after "
+    "PEACEMAP_IDEMPOTENCY_TTL_HOURS",
 }
+
+
+def _request_digest(principal) -> str:
+    """What a key is bound to. Each part is length-prefixed, so that no two different
+    requests concatenate to the same bytes."""
+    digest = hashlib.sha256()
+    for part in (
+        str(principal.user_id).encode(),
+        request.method.encode(),
+        request.path.encode(),
+        request.query_string,
+        request.get_data(),
+    ):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _forget_expired(user_id) -> None:
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.created_at < func.now() - ttl
+        )
+    )
 
 
 def idempotent(view):
@@ -39,9 +69,8 @@ def idempotent(view):
             raise Unprocessable(
                 f"{HEADER}: at most 255 characters.", errors={HEADER: ["Longer than 255."]}
             )
-        digest = hashlib.sha256(
-            request.method.encode() + request.path.encode() + request.get_data()
-        ).hexdigest()
+        digest = _request_digest(principal)
+        _forget_expired(principal.user_id)
         stored = db.session.get(IdempotencyRecord, (principal.user_id, key))
         if stored is not None:
             if stored.request_hash != digest:

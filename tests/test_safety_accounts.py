@@ -3,15 +3,22 @@
 1. Suspending an account revokes its tokens: reinstating it does not bring them back.
    Expired tokens are not listed as live. A moderator's claims lapse when they lose the
    role (or are suspended), and an administrator can release anyone's claim.
+3. Common, breached-list and guessable passwords are refused (zxcvbn's estimate, with the
+   user's own email and name counted as known), not only short ones; the problem says
+   why and never echoes the password.
+4. An Idempotency-Key binds the method, path, query string, body and caller: the same key
+   on any other request is a 422 that says so, never someone else's or another request's
+   reply; a key expires after PEACEMAP_IDEMPOTENCY_TTL_HOURS and is then a new request.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from api.accounts.models import AuditEvent
-from api.moderation.models import Contribution, ModerationEvent
-from tests.test_moderation import act, propose
+from api.moderation.models import Contribution, IdempotencyRecord, ModerationEvent
+from tests.test_moderation import NEW_ACTOR, act, propose
 
 
 def _patch_user(client, admin, user_id, changes):
@@ -102,3 +109,102 @@ def test_an_admin_releases_any_claim_and_a_moderator_does_not(client, make_user,
     assert released.get_json()["state"] == "submitted"
     assert released.get_json()["claimed_by"] is None
     assert act(client, other, cid, "claim").status_code == 200
+
+
+# -- 3. passwords -----------------------------------------------------------------------------
+
+COMMON_PASSWORDS = ["Password123!", "P@ssw0rd2024", "iloveyou12345", "qwertyuiop12", "abcdefghij"]
+
+
+@pytest.mark.parametrize("password", COMMON_PASSWORDS)
+def test_common_and_breached_passwords_are_refused(client, password):
+    response = client.post(
+        "/api/v1/auth/register",
+        json={"email": "ana@example.org", "display_name": "Ana", "password": password},
+    )
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    (reason,) = problem["errors"]["password"]
+    assert "easy to guess" in reason
+    assert password not in response.get_data(as_text=True)
+
+
+def test_a_password_made_of_the_users_own_name_and_address_is_refused(client):
+    response = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "wanjiku.kamau@example.org",
+            "display_name": "Wanjiku Kamau",
+            "password": "wanjikukamau",
+        },
+    )
+    assert response.status_code == 422 and "password" in response.get_json()["errors"]
+
+
+def test_a_passphrase_is_accepted(client):
+    response = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "amina@example.org",
+            "display_name": "Amina",
+            "password": "lanterns over the quiet harbour",
+        },
+    )
+    assert response.status_code in (201, 202), response.get_json()
+
+
+# -- 4. idempotency keys ----------------------------------------------------------------------
+
+
+def _contribute(client, headers, path="/api/v1/contributions", name="Kisumu Lakeside Forum"):
+    body = {"kind": "new_actor", "payload": {**NEW_ACTOR, "name": name}}
+    return client.post(path, json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "retry",
+    [
+        {"path": "/api/v1/contributions?lang=fr"},  # another query string
+        {"name": "Another Forum"},  # another body
+    ],
+)
+def test_a_key_reused_on_another_request_is_refused(client, make_user, login, retry):
+    headers = {**login(make_user()), "Idempotency-Key": "k-1"}
+    assert _contribute(client, headers).status_code == 201
+    response = _contribute(client, headers, **retry)
+    assert response.status_code == 422
+    assert "different request" in response.get_json()["errors"]["Idempotency-Key"][0]
+
+
+def test_a_key_reused_on_another_path_is_refused(client, make_user, login, make_actor):
+    headers = {**login(make_user()), "Idempotency-Key": "k-2"}
+    assert _contribute(client, headers).status_code == 201
+    actor = make_actor()
+    flag = {"target_type": "actor", "target_id": str(actor.id), "reason": "outdated"}
+    response = client.post("/api/v1/flags", json=flag, headers=headers)
+    assert response.status_code == 422 and "Idempotency-Key" in response.get_json()["errors"]
+
+
+def test_a_key_is_bound_to_its_caller(client, make_user, login, session):
+    first = _contribute(client, {**login(make_user()), "Idempotency-Key": "shared"})
+    second = _contribute(client, {**login(make_user()), "Idempotency-Key": "shared"})
+    assert first.status_code == second.status_code == 201
+    assert "Idempotent-Replayed" not in second.headers
+    assert first.get_json()["id"] != second.get_json()["id"]
+
+
+def test_a_key_expires(client, make_user, login, session, app):
+    headers = {**login(make_user()), "Idempotency-Key": "k-3"}
+    first = _contribute(client, headers)
+    assert _contribute(client, headers).headers["Idempotent-Replayed"] == "true"
+    hours = app.config["IDEMPOTENCY_TTL_HOURS"]
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.key == "k-3")
+        .values(created_at=datetime.now(UTC) - timedelta(hours=hours + 1))
+    )
+    session.commit()
+    again = _contribute(client, headers, name="A different proposal after expiry")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.get_json()["id"] != first.get_json()["id"]

@@ -8,12 +8,33 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 TOKEN_PREFIX = "pm_"
 # argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, t=3, p=4).
 _hasher = PasswordHasher()
 # Verified against when an email is unknown, so that failure takes as long either way.
 _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+# zxcvbn's scale: 3 is "safely unguessable", resisting an offline attack on a slow hash.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer inputs (its matching grows fast with length); the first 72
+# characters decide, as they do for bcrypt. A long passphrase with a guessable start fails.
+ESTIMATED_LENGTH = 72
+
+
+def weak_password_reason(password: str, known: list[str]) -> str | None:
+    """Why a password is too easy to guess (common, on breached lists, a keyboard walk, a
+    date, the user's own name or address), or None. ``known`` are words about the user
+    that an attacker would try first. The reason never repeats the password."""
+    words = [w for text in known for w in (text, *text.replace("@", " ").split()) if w]
+    estimate = zxcvbn(password[:ESTIMATED_LENGTH], user_inputs=words)
+    if estimate["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = estimate["feedback"]
+    hints = " ".join(filter(None, [feedback["warning"], *feedback["suggestions"]]))
+    return f"is too easy to guess. {hints or 'Use a longer passphrase of uncommon words.'}"
 
 
 def hash_password(password: str) -> str:

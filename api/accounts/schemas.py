@@ -15,7 +15,10 @@ class RegisterSchema(ma.Schema):
         required=True,
         load_only=True,
         validate=v.Length(10, 256),
-        metadata={"description": "10 to 256 characters; a passphrase is best"},
+        metadata={
+            "description": "10 to 256 characters, not easy to guess (zxcvbn score 3 or more: "
+            "common, breached-list and personal passwords are refused); a passphrase is best"
+        },
     )
 
 

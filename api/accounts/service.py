@@ -94,7 +94,7 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 def register(
     session: Session, data: dict, principal: Principal, *, role: str = "contributor"
 ) -> User:
-    _check_password(data["password"], data["email"])
+    check_password(data["password"], data["email"], data["display_name"])
     if find_user_by_email(session, data["email"]) is not None:
         raise Conflict("An account with this email already exists.")
     user = User(
@@ -109,10 +109,14 @@ def register(
     return user
 
 
-def _check_password(password: str, email: str) -> None:
-    if password.lower() == email.lower() or password.lower() in email.lower().split("@"):
-        message = "must not be your email address."
-        raise Unprocessable(f"password: {message}", errors={"password": [message]})
+def check_password(password: str, *known: str) -> None:
+    """Refuse a password that is guessable: 422 naming the field and why, never echoing it."""
+    if password.lower() in {k.lower() for k in known}:
+        reason = "must not be your email address or name."
+    else:
+        reason = credentials.weak_password_reason(password, list(known))
+    if reason:
+        raise Unprocessable(f"password: {reason}", errors={"password": [reason]})
 
 
 def sign_in(
