@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import Float, Integer, Select, Text, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, Select, Text, case, cast, func, literal_column, select, text
+from sqlalchemy.orm import Session
 
 WEB_MERCATOR = 3857
 EXTENT = 4096  # MVT coordinate resolution of a tile
@@ -112,6 +113,37 @@ def cell_level_mvt(z: int, x: int, y: int, layer: str) -> tuple[str, dict]:
         ") AS t WHERE geom IS NOT NULL"
     )
     return sql, params
+
+
+EXTENT_LEVEL = 4  # cells of about 20 km: a few thousand rows at most for the whole world
+
+
+def cell_extent(session: Session) -> list[float] | None:
+    """The lon/lat box of the visible actors, rounded outward to the cells of one level of
+    ``actor_cells``: read from the small table the triggers keep current, so an actor that
+    leaves public view leaves the extent in the same transaction. None when it is empty."""
+    size = tile_cell_m(EXTENT_LEVEL)
+    box = session.execute(
+        text("SELECT min(cx), min(cy), max(cx) + 1, max(cy) + 1 FROM actor_cells WHERE z = :z"),
+        {"z": EXTENT_LEVEL},
+    ).one()
+    if box[0] is None:
+        return None
+    west, south, east, north = (value * size for value in box)
+    return [
+        max(-180.0, _lon(west)),
+        max(-90.0, _lat(south)),
+        min(180.0, _lon(east)),
+        min(90.0, _lat(north)),
+    ]
+
+
+def _lon(x: float) -> float:
+    return x * 180.0 / HALF_WORLD_M
+
+
+def _lat(y: float) -> float:
+    return math.degrees(math.atan(math.sinh(y * math.pi / HALF_WORLD_M)))
 
 
 def clusters(geometry, id_column, properties: dict, where: list, cell_deg: float) -> Select:

@@ -17,6 +17,7 @@ from api.permissions import can, is_staff
 from api.principal import Principal
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
+from api.visibility import ACTOR, is_public
 from geo import filters
 
 # Counting every match of a broad query costs a scan; past this many we say "more than".
@@ -54,13 +55,11 @@ def create_actor(
     return actor
 
 
-def is_public(actor: Actor) -> bool:
-    return actor.status == "published" and not actor.hidden
-
-
 def get_actor(session: Session, actor_id: uuid.UUID, principal: Principal) -> Actor:
     actor = session.get(Actor, actor_id)
-    if actor is None or not (is_public(actor) or can(principal, "actor.read_unpublished", actor)):
+    if actor is None or not (
+        is_public(session, "actor", actor.id) or can(principal, "actor.read_unpublished", actor)
+    ):
         # Unpublished actors are indistinguishable from missing ones to whoever may not see them.
         raise NotFound(f"No actor with id {actor_id}.")
     return actor
@@ -108,11 +107,10 @@ def search_actors(session: Session, args: dict, principal: Principal, *, limit: 
 def _conditions(args: dict, principal: Principal):
     """Every filter works on the public location: filtering on the exact point while
     showing a generalised one would let anyone recover it with shrinking queries."""
-    staff = is_staff(principal.user)
-    statuses = args.get("status") if staff else None
-    yield Actor.status.in_(statuses or ["published"])
-    if not staff:
-        yield Actor.hidden.is_(False)
+    if is_staff(principal.user):
+        yield Actor.status.in_(args.get("status") or ["published"])
+    else:
+        yield ACTOR
     if kinds := args.get("kind"):
         yield Actor.kind.in_(kinds)
     if themes := args.get("theme"):

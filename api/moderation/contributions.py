@@ -16,7 +16,7 @@ from api.actors.models import Actor
 from api.actors.schemas import ActorCreateSchema, ActorPatchSchema
 from api.content import place, snapshot
 from api.errors import Forbidden, NotFound, Unprocessable
-from api.moderation.items import get_item, is_visible
+from api.moderation.items import get_item
 from api.moderation.models import Contribution
 from api.moderation.schemas import TranslationProposalSchema
 from api.moderation.workflow import OPEN, next_state
@@ -27,6 +27,7 @@ from api.principal import Principal
 from api.resources.schemas import ResourceCreateSchema
 from api.themes.service import check_theme_keys
 from api.translations import TRANSLATABLE
+from api.visibility import ACTOR, is_public
 from geo import filters
 
 # What contributors may propose: everything but the moderators' own fields.
@@ -87,7 +88,7 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
     else:  # an edit or a translation of something published
         target_type = "actor" if kind == "actor_edit" else data["target_type"]
         item = get_item(session, target_type, data["target_id"], principal)
-        if not is_visible(item):
+        if not is_public(session, target_type, item.id):
             raise NotFound(f"No {target_type} with id {item.id}.")
         contribution.target_type, contribution.target_id = target_type, item.id
         contribution.base_version, contribution.base_snapshot = item.version, snapshot(item)
@@ -141,8 +142,7 @@ def possible_duplicates(session: Session, name: str, spot) -> list[dict]:
             distance.label("km"),
         )
         .where(
-            Actor.status == "published",
-            Actor.hidden.is_(False),
+            ACTOR,
             Actor.name.op("%")(name),
             (Actor.country == spot.country)
             | filters.within_km(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.actors.models import Actor
-from api.actors.service import create_actor, is_public, update_actor
+from api.actors.service import create_actor, update_actor
 from api.content import snapshot
 from api.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from api.moderation.contributions import get_contribution, load_proposal
@@ -25,6 +25,7 @@ from api.principal import Principal
 from api.privacy import redact
 from api.resources.service import create_resource
 from api.revisions.service import Provenance
+from api.visibility import is_public
 from geo.countries import contains
 
 
@@ -154,7 +155,7 @@ def _publish_actor(session, contribution, decision, provenance, disclaimers) -> 
                 errors={"merge_into": ["is required to merge."]},
             )
         actor = session.get(Actor, decision["merge_into"], with_for_update=True)
-        if actor is None or not is_public(actor):
+        if actor is None or not is_public(session, "actor", actor.id):
             raise NotFound(f"No published actor with id {decision['merge_into']} to merge into.")
         update_actor(session, actor, _merged_fields(actor, data), provenance, action="merged")
     else:
@@ -180,7 +181,7 @@ def _merged_fields(actor: Actor, proposal: dict) -> dict:
 
 def _publish_edit(session, contribution, decision, provenance, disclaimers) -> None:
     actor = session.get(Actor, contribution.target_id, with_for_update=True)
-    if actor is None or not is_public(actor):
+    if actor is None or not is_public(session, "actor", actor.id):
         raise Conflict("The actor this edit was made on is no longer published.")
     proposed = load_proposal("actor_edit", contribution.payload)
     conflicts = edit_conflicts(contribution, actor)

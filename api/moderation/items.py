@@ -9,18 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.actors.models import Actor
-from api.actors.service import is_public
 from api.content import snapshot
 from api.errors import Conflict, NotFound
 from api.moderation.models import ModerationEvent
-from api.observations.models import Observation
 from api.permissions import is_staff
 from api.principal import Principal
-from api.resources.models import Resource
 from api.revisions.service import record_revision
-
-MODELS = {"actor": Actor, "resource": Resource, "observation": Observation}
+from api.visibility import MODELS, is_public
 
 
 def _now() -> datetime:
@@ -54,16 +49,12 @@ def log(
     )
 
 
-def is_visible(item) -> bool:
-    return is_public(item) if isinstance(item, Actor) else not item.hidden
-
-
 def get_item(
     session: Session, target_type: str, target_id: uuid.UUID, principal: Principal, *, lock=False
 ):
-    """A published item as ``principal`` may see it (404 otherwise)."""
+    """A public item (api.visibility), or any item for staff; 404 otherwise."""
     item = session.get(MODELS[target_type], target_id, with_for_update=lock)
-    if item is None or not (is_visible(item) or is_staff(principal.user)):
+    if item is None or not (is_staff(principal.user) or is_public(session, target_type, item.id)):
         raise NotFound(f"No {target_type} with id {target_id}.")
     return item
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -33,7 +34,7 @@ CONTRIBUTION_KINDS = (
     "flag_review",
 )
 STATES = ("submitted", "in_review", "approved", "rejected", "changes_requested", "withdrawn")
-TARGET_TYPES = ("actor", "resource", "observation")
+TARGET_TYPES = ("actor", "resource", "observation", "project")
 FLAG_REASONS = (
     "misinformation",
     "harmful",
@@ -73,6 +74,8 @@ class Contribution(Base):
         Geometry("POINT", srid=4326, spatial_index=False)
     )
     duplicates: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Flag reviews: someone may be in danger and the item could not be hidden at once.
+    urgent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     reason: Mapped[str | None] = mapped_column(Text)  # the last decision's reason, for the author
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -112,6 +115,7 @@ class Flag(Base):
 
     __table_args__ = (
         Index("ix_flags_target", "target_type", "target_id", "state"),
+        Index("ix_flags_reporter", "reporter_id", "created_at"),
         # One open flag per person per item.
         Index(
             "uq_flags_open_per_reporter",

@@ -16,6 +16,7 @@ from api.permissions import is_staff
 from api.principal import Principal
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
+from api.visibility import PUBLIC, is_public
 from geo import filters
 from geo.privacy import coarsest
 
@@ -60,14 +61,16 @@ def get_observation(
     session: Session, observation_id: uuid.UUID, principal: Principal
 ) -> Observation:
     observation = session.get(Observation, observation_id)
-    if observation is None or (observation.hidden and not is_staff(principal.user)):
+    if observation is None or not (
+        is_staff(principal.user) or is_public(session, "observation", observation.id)
+    ):
         raise NotFound(f"No observation with id {observation_id}.")
     return observation
 
 
 def search_observations(session: Session, args: dict, *, limit: int) -> list[Observation]:
     """Public filters use the public location only, as for actors."""
-    stmt = select(Observation).where(Observation.hidden.is_(False))
+    stmt = select(Observation).where(PUBLIC["observation"])
     if themes := args.get("theme"):
         stmt = stmt.where(Observation.themes.overlap(themes))
     if countries := args.get("country"):

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal
 from api.actors.models import Actor
 from api.observations.models import Observation
 from api.resources.models import Resource
+from api.visibility import PUBLIC
 
 COORDINATE_DECIMALS = 5  # ~1 m: public points are already generalised to their precision
 
@@ -22,7 +23,7 @@ class Collection:
     description: str
     model: type
     geometry: ColumnElement  # a public geometry: never an exact location that is restricted
-    visible: ColumnElement  # what the public may see
+    visible: ColumnElement  # what the public may see (api.visibility)
     properties: dict[str, ColumnElement]
     # query parameter -> (column, is_array)
     filters: dict[str, tuple[ColumnElement, bool]] = field(default_factory=dict)
@@ -38,7 +39,7 @@ COLLECTIONS = {
         "chosen precision.",
         model=Actor,
         geometry=Actor.public_location,
-        visible=and_(Actor.status == "published", Actor.hidden.is_(False)),
+        visible=PUBLIC["actor"],
         properties={
             "name": Actor.name,
             "kind": Actor.kind,
@@ -66,7 +67,7 @@ COLLECTIONS = {
         "have an area.",
         model=Resource,
         geometry=Resource.area,
-        visible=and_(Resource.hidden.is_(False), Resource.area.is_not(None)),
+        visible=and_(PUBLIC["resource"], Resource.area.is_not(None)),
         properties={
             "title": Resource.title,
             "type": Resource.type,
@@ -92,7 +93,7 @@ COLLECTIONS = {
         "authors never shown.",
         model=Observation,
         geometry=Observation.public_location,
-        visible=Observation.hidden.is_(False),
+        visible=PUBLIC["observation"],
         properties={
             "text": Observation.text,
             "language": Observation.language,

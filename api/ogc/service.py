@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from functools import cache
 
-from sqlalchemy import JSON, Text, bindparam, func, literal, select, text
+from sqlalchemy import JSON, Text, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from api.ogc.collections import COLLECTIONS, Collection, feature_json
-from geo import filters
+from geo import filters, tiles
 
 # numberMatched is exact up to this many matches and left out beyond: counting further
 # would cost a scan that the answer does not need (OGC makes it optional).
@@ -79,13 +79,20 @@ def _feature_statement(collection_id: str):
 
 
 def extent(session: Session, collection: Collection) -> list[float]:
-    """The planner's estimate (no scan of the table); the world when there are no statistics."""
-    table, column = collection.model.__tablename__, collection.geometry.key
-    box = session.execute(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            "FROM (SELECT ST_EstimatedExtent(:table, :column) AS e) AS estimate"
-        ),
-        {"table": table, "column": column},
-    ).one()
-    return WORLD if box[0] is None else [round(v, 5) for v in box]
+    """The box of what the public may see now: an item that leaves public view leaves the
+    extent at once. Actors (up to millions): from the cell table the triggers keep, rounded
+    outward to its cells, without reading the actors; the moderated collections: the extent
+    of their visible rows. The world when nothing is visible."""
+    if collection.id == "actors":
+        box = tiles.cell_extent(session)
+    else:
+        geometry = func.ST_Extent(collection.geometry)
+        box = session.execute(
+            select(
+                func.ST_XMin(geometry),
+                func.ST_YMin(geometry),
+                func.ST_XMax(geometry),
+                func.ST_YMax(geometry),
+            ).where(collection.visible)
+        ).one()
+    return WORLD if box is None or box[0] is None else [round(v, 5) for v in box]

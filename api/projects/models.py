@@ -24,10 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.content import Moderated
 from api.db import Base
 
 
-class Project(Base):
+class Project(Moderated, Base):
+    """An organisation's project: public when published and its organisation is (see
+    api.visibility); moderators can hide it or attach disclaimers, as flags ask."""
+
     __tablename__ = "projects"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -50,6 +50,7 @@ class ProjectSchema(ma.Schema):
     end_on = ma.fields.Date(allow_none=True)
     themes = ma.fields.List(ma.fields.String())
     status = ma.fields.String()
+    disclaimers = ma.fields.List(ma.fields.String(), dump_only=True)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     version = ma.fields.Integer()

@@ -21,6 +21,7 @@ from api.permissions import can, is_staff
 from api.principal import Principal
 from api.projects.models import IndicatorValue, Project, ProjectIndicator
 from api.themes.service import check_theme_keys
+from api.visibility import PUBLIC, is_public
 from geo import filters
 from metrics import Framework, FrameworkError, Value, compare, compute_report, default_framework
 from metrics.data import Problem, group_text, value_from_row
@@ -73,20 +74,22 @@ def _apply(project: Project, data: dict) -> None:
 
 
 def get_project(session: Session, project_id: uuid.UUID, principal: Principal) -> Project:
-    """Published projects for everyone; drafts for their organisation and moderators only."""
+    """Public projects for everyone (api.visibility: published, not hidden, their
+    organisation public); the others for their organisation and moderators only."""
     project = session.get(Project, project_id)
     if project is None or not (
-        project.status == "published" or can(principal, "project.edit", project)
+        is_public(session, "project", project.id) or can(principal, "project.edit", project)
     ):
         raise NotFound(f"No project with id {project_id}.")
     return project
 
 
-def _conditions(args: dict, principal: Principal):
-    if not is_staff(principal.user) or not args.get("status"):
-        yield Project.status == "published"
+def _conditions(args: dict, principal: Principal | None):
+    """Filters on projects; ``principal`` None: the public's view whoever asks."""
+    if principal is None or not is_staff(principal.user):
+        yield PUBLIC["project"]
     else:
-        yield Project.status.in_(args["status"])
+        yield Project.status.in_(args.get("status") or ["published"])
     if countries := args.get("country"):
         yield Project.countries.overlap(countries)
     if bbox := args.get("bbox"):
@@ -365,10 +368,11 @@ def project_report(
 
 
 def comparison(session: Session, args: dict, principal: Principal) -> dict:
-    """Published projects matching the filters, compared on the standard framework (projects'
-    own indicators are not comparable across projects, so they stay out)."""
+    """Public projects matching the filters, compared on the standard framework (projects'
+    own indicators are not comparable across projects, so they stay out). A comparison is
+    public whoever asks for it: only public projects take part."""
     framework = default_framework()
-    projects = select(Project.id, Project.title).where(*_conditions(args, principal)).subquery()
+    projects = select(Project.id, Project.title).where(*_conditions(args, None)).subquery()
     rows = session.execute(
         select(projects.c.title, IndicatorValue)
         .join(

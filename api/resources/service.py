@@ -14,6 +14,7 @@ from api.principal import Principal
 from api.resources.models import Resource
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
+from api.visibility import PUBLIC, is_public
 
 
 def create_resource(
@@ -32,13 +33,15 @@ def create_resource(
 
 def get_resource(session: Session, resource_id: uuid.UUID, principal: Principal) -> Resource:
     resource = session.get(Resource, resource_id)
-    if resource is None or (resource.hidden and not is_staff(principal.user)):
+    if resource is None or not (
+        is_staff(principal.user) or is_public(session, "resource", resource.id)
+    ):
         raise NotFound(f"No resource with id {resource_id}.")
     return resource
 
 
 def search_resources(session: Session, args: dict, *, limit: int) -> list[Resource]:
-    stmt = select(Resource).where(Resource.hidden.is_(False))
+    stmt = select(Resource).where(PUBLIC["resource"])
     if types := args.get("type"):
         stmt = stmt.where(Resource.type.in_(types))
     if themes := args.get("theme"):

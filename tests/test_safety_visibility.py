@@ -1,0 +1,374 @@
+"""Hidden means hidden everywhere; revert restores content only; flags protect people
+without becoming a weapon. Each test does over HTTP what a hostile contributor, a careless
+moderator or a curious member of the public would do.
+
+The promises checked here:
+
+1. When an actor leaves public view (hidden by a flag or a moderator, archived or
+   unpublished), nothing public points to it or describes it any more: its own record,
+   search results and counts, its projects (title, area, reports, comparisons), the
+   observations and resources linked to it, its translations, the OGC collections (items,
+   counts, extents), vector tiles at low zoom (the trigger-kept cell table) and high zoom,
+   clusters and exports. All of it comes back, in the same transaction, when it returns.
+2. The cell table behind low-zoom tiles counts exactly the actors the visibility rule
+   declares public, whatever mix of states they are in.
+3. Projects can be flagged and hidden like any other content, and hidden projects vanish.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import func, select, text
+
+from api.moderation.models import Contribution, Translation
+from api.observations.schemas import ObservationCreateSchema
+from api.observations.service import create_observation
+from api.resources.schemas import ResourceCreateSchema
+from api.resources.service import create_resource
+from api.revisions.service import Provenance
+from api.visibility import PUBLIC
+from tests.test_maps import tile_of
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "metrics" / "examples" / "worked-example.csv"
+ULAANBAATAR = [106.91, 47.92]
+PUBLIC_POINT = [106.95, 47.95]  # the centre of its 0.1° cell (precision locality)
+STEPPE = {
+    "type": "Polygon",
+    "coordinates": [[[106.0, 47.0], [108.0, 47.0], [108.0, 49.0], [106.0, 49.0], [106.0, 47.0]]],
+}
+
+
+def flag(client, headers, target_id, reason="endangers_someone", target_type="actor"):
+    return client.post(
+        "/api/v1/flags",
+        json={"target_type": target_type, "target_id": str(target_id), "reason": reason},
+        headers=headers,
+    )
+
+
+def decide(client, headers, review_id, decision, **body):
+    return client.post(
+        f"/api/v1/moderation/contributions/{review_id}/decision",
+        json={"decision": decision, "reason": "reviewed", **body},
+        headers=headers,
+    )
+
+
+@pytest.fixture
+def veteran(make_user, login, session):
+    """Headers of a contributor with standing: an account of some weeks with a record of
+    approved contributions."""
+
+    def make(role="contributor"):
+        user = make_user(role)
+        user.created_at = datetime.now(UTC) - timedelta(days=60)
+        for _ in range(3):
+            session.add(
+                Contribution(kind="new_resource", author_id=user.id, state="approved", payload={})
+            )
+        session.commit()
+        return user, login(user)
+
+    return make
+
+
+def aged(session, user, days=60):
+    user.created_at = datetime.now(UTC) - timedelta(days=days)
+    session.commit()
+
+
+def reviews(client, mod, query=""):
+    return client.get(
+        f"/api/v1/moderation/queue?kind=flag_review&limit=1000{query}", headers=mod
+    ).get_json()["items"]
+
+
+# -- 1. hiding and archiving reach everything --------------------------------------------------
+
+
+@pytest.fixture
+def steppe(app, client, session, make_actor, make_user, login):
+    """An actor in Mongolia with everything that can point to it; a bystander in Kenya."""
+    actor = make_actor(
+        name="Hidden Valley Women's Circle",
+        location={"type": "Point", "coordinates": ULAANBAATAR},
+        location_precision="locality",
+        area=STEPPE,
+    )
+    bystander = make_actor(name="Nairobi Bystanders")
+    member = login(make_user(member_of=actor))
+    response = client.post(
+        "/api/v1/projects",
+        json={
+            "actor_id": str(actor.id),
+            "title": "Steppe dialogue circles",
+            "countries": ["MN"],
+            "area": STEPPE,
+            "population": 100000,
+            "status": "published",
+        },
+        headers=member,
+    )
+    assert response.status_code == 201, response.get_json()
+    project_id = response.get_json()["id"]
+    uploaded = client.post(
+        f"/api/v1/projects/{project_id}/values/bulk",
+        data=EXAMPLE.read_text(),
+        content_type="text/csv",
+        headers=member,
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    observation_id = _observation(app, session, actor.id, ULAANBAATAR)
+    resource_id = _resource(app, session, actor.id, STEPPE, "Lessons from the steppe circles")
+    # The bystander's own: the extents shrink to Kenya, not to the whole world.
+    _observation(app, session, bystander.id, [36.82, -1.29])
+    _resource(app, session, bystander.id, NAIROBI, "Nairobi dialogue notes")
+    session.add(
+        Translation(
+            target_type="actor",
+            target_id=actor.id,
+            language="fr",
+            texts={"name": "Cercle des femmes de la vallée cachée"},
+        )
+    )
+    session.commit()
+    return {
+        "actor": str(actor.id),
+        "project": project_id,
+        "observation": str(observation_id),
+        "resource": str(resource_id),
+    }
+
+
+NAIROBI = {
+    "type": "Polygon",
+    "coordinates": [[[36.5, -1.5], [37.0, -1.5], [37.0, -1.0], [36.5, -1.0], [36.5, -1.5]]],
+}
+
+
+def _observation(app, session, actor_id, point):
+    with app.app_context():
+        data = ObservationCreateSchema().load(
+            {
+                "text": "Herders meet at the well again after a year apart.",
+                "language": "en",
+                "observed_on": "2025-03-01",
+                "location": {"type": "Point", "coordinates": point},
+                "location_precision": "region",
+                "actor_id": str(actor_id),
+            }
+        )
+    observation = create_observation(session, data, Provenance())
+    session.commit()
+    return observation.id
+
+
+def _resource(app, session, actor_id, area, title):
+    with app.app_context():
+        data = ResourceCreateSchema().load(
+            {
+                "type": "report",
+                "title": title,
+                "url": "https://example.org/report.pdf",
+                "language": "en",
+                "area": area,
+                "author_actor_ids": [str(actor_id)],
+            }
+        )
+    resource = create_resource(session, data, Provenance())
+    session.commit()
+    return resource.id
+
+
+def sightings(client, ids) -> dict[str, bool]:
+    """Every public place where the steppe actor, or something of it, can be seen."""
+    a, p, o, r = ids["actor"], ids["project"], ids["observation"], ids["resource"]
+
+    def ok(url):
+        return client.get(url).status_code == 200
+
+    def shows(url, needle):
+        return needle in client.get(url).get_data(as_text=True)
+
+    def items(collection):
+        return client.get(f"/api/v1/ogc/collections/{collection}/items?limit=1000").get_json()
+
+    def in_extent(collection):
+        west, south, east, north = client.get(f"/api/v1/ogc/collections/{collection}").get_json()[
+            "extent"
+        ]["spatial"]["bbox"][0]
+        return west <= 108 and east >= 106 and south <= 49 and north >= 47  # meets the steppe
+
+    def tile_features(z):
+        x, y = tile_of(*PUBLIC_POINT, z)
+        response = client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt")
+        if response.status_code == 204:
+            return []
+        return mapbox_vector_tile.decode(response.data)["actors"]["features"]
+
+    return {
+        "actor": ok(f"/api/v1/actors/{a}"),
+        "actor search": shows("/api/v1/actors?q=Hidden Valley", a),
+        "actor count": client.get("/api/v1/actors?country=MN").get_json()["total"] == 1,
+        "translation": "Cercle des femmes de la vallée cachée"
+        in {i["name"] for i in client.get("/api/v1/actors?lang=fr&limit=1000").get_json()["items"]},
+        "project": ok(f"/api/v1/projects/{p}"),
+        "project list": shows("/api/v1/projects?limit=1000", "Steppe dialogue"),
+        "project by area": shows("/api/v1/projects?bbox=106,47,108,49", p),
+        "project report": ok(f"/api/v1/projects/{p}/report"),
+        "comparison": shows("/api/v1/reports/comparison", "Steppe dialogue"),
+        "comparison csv": shows("/api/v1/reports/comparison?format=csv", "Steppe dialogue"),
+        "observation": ok(f"/api/v1/observations/{o}"),
+        "observation list": shows("/api/v1/observations?limit=1000", o),
+        "observation by actor": shows(f"/api/v1/observations?actor_id={a}", o),
+        "resource": ok(f"/api/v1/resources/{r}"),
+        "resource list": shows("/api/v1/resources?limit=1000", r),
+        "resource search": shows("/api/v1/resources?q=steppe circles", r),
+        "ogc actors": a in {f["id"] for f in items("actors")["features"]},
+        "ogc actors count": items("actors")["numberMatched"] == 2,
+        "ogc actors extent": in_extent("actors"),
+        "ogc actor item": ok(f"/api/v1/ogc/collections/actors/items/{a}"),
+        "ogc observations": o in {f["id"] for f in items("observations")["features"]},
+        "ogc observations extent": in_extent("observations"),
+        "ogc observation item": ok(f"/api/v1/ogc/collections/observations/items/{o}"),
+        "ogc resources": r in {f["id"] for f in items("resources")["features"]},
+        "ogc resources count": items("resources")["numberMatched"] == 2,
+        "ogc resources extent": in_extent("resources"),
+        "tile low zoom": bool(tile_features(3)),
+        "tile high zoom": a in {f["properties"].get("id") for f in tile_features(12)},
+        "clusters": shows("/api/v1/actors/clusters?zoom=12&bbox=106,47,108,49", a),
+        "export": shows("/api/v1/actors/export?format=geojsonl", a),
+        "export csv": shows("/api/v1/actors/export?format=csv", a),
+    }
+
+
+def _etag(client, url, headers):
+    return client.get(url, headers=headers).headers["ETag"]
+
+
+def _set_status(client, actor_id, status, headers):
+    url = f"/api/v1/actors/{actor_id}"
+    response = client.patch(
+        url, json={"status": status}, headers={**headers, "If-Match": _etag(client, url, headers)}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def _leave(client, how, actor_id, mod, reporter):
+    """Take the actor out of public view; return how to bring it back."""
+    base = f"/api/v1/moderation/items/actor/{actor_id}"
+    if how == "flagged":
+        assert flag(client, reporter, actor_id).status_code == 201
+        (review,) = reviews(client, mod)
+
+        def back():
+            assert decide(client, mod, review["id"], "dismiss").status_code == 200
+
+    elif how == "hidden":
+        assert client.post(f"{base}/hide", json={"reason": "r"}, headers=mod).status_code == 204
+
+        def back():
+            assert (
+                client.post(f"{base}/unhide", json={"reason": "r"}, headers=mod).status_code == 204
+            )
+
+    elif how == "archived":
+        url = f"/api/v1/actors/{actor_id}"
+        headers = {**mod, "If-Match": _etag(client, url, mod)}
+        assert client.delete(url, headers=headers).status_code == 204
+
+        def back():
+            _set_status(client, actor_id, "published", mod)
+
+    else:  # unpublished
+        _set_status(client, actor_id, "draft", mod)
+
+        def back():
+            _set_status(client, actor_id, "published", mod)
+
+    return back
+
+
+@pytest.mark.parametrize("how", ["flagged", "hidden", "archived", "unpublished"])
+def test_an_actor_out_of_public_view_vanishes_everywhere_and_comes_back(
+    client, steppe, how, people_headers, veteran
+):
+    before = sightings(client, steppe)
+    assert all(before.values()), [k for k, v in before.items() if not v]
+    mod = people_headers("moderator")
+    back = _leave(client, how, steppe["actor"], mod, veteran()[1])
+    hidden = sightings(client, steppe)
+    assert not any(hidden.values()), [k for k, v in hidden.items() if v]
+    back()
+    again = sightings(client, steppe)
+    assert all(again.values()), [k for k, v in again.items() if not v]
+
+
+def test_staff_still_see_what_the_public_no_longer_sees(client, steppe, people_headers):
+    mod = people_headers("moderator")
+    a = steppe["actor"]
+    client.post(f"/api/v1/moderation/items/actor/{a}/hide", json={"reason": "r"}, headers=mod)
+    for url in (
+        f"/api/v1/actors/{a}",
+        f"/api/v1/projects/{steppe['project']}",
+        f"/api/v1/observations/{steppe['observation']}",
+        f"/api/v1/resources/{steppe['resource']}",
+    ):
+        assert client.get(url, headers=mod).status_code == 200, url
+        assert client.get(url).status_code == 404, url
+
+
+def test_the_cell_table_counts_exactly_the_public_actors(client, make_actor, session):
+    states = [
+        {"status": "published"},
+        {"status": "draft"},
+        {"status": "archived"},
+        {"status": "published", "hidden": True},
+        {"status": "published"},
+    ]
+    for i, state in enumerate(states):
+        actor = make_actor(
+            name=f"Cell {i}",
+            location={"type": "Point", "coordinates": [100.0 + i, 40.0]},
+            status=state["status"],
+        )
+        actor.hidden = state.get("hidden", False)
+        session.commit()
+    from api.actors.models import Actor
+
+    public = session.scalar(select(func.count()).select_from(Actor).where(PUBLIC["actor"]))
+    for z in (0, 4, 8):
+        cells = session.scalar(
+            text("SELECT coalesce(sum(n), 0) FROM actor_cells WHERE z = :z"), {"z": z}
+        )
+        assert cells == public, z
+
+
+# -- projects can be flagged ----------------------------------------------------------------------
+
+
+def test_projects_can_be_flagged_and_hidden(client, steppe, people_headers, veteran):
+    p = steppe["project"]
+    mod = people_headers("moderator")
+    assert flag(client, veteran()[1], p, target_type="project").status_code == 201
+    assert client.get(f"/api/v1/projects/{p}").status_code == 404
+    assert "Steppe dialogue" not in client.get("/api/v1/projects").get_data(as_text=True)
+    (review,) = reviews(client, mod)
+    assert review["target_type"] == "project" and review["target_id"] == p
+    assert decide(client, mod, review["id"], "dismiss").status_code == 200
+    assert client.get(f"/api/v1/projects/{p}").status_code == 200
+
+    base = f"/api/v1/moderation/items/project/{p}"
+    assert client.post(f"{base}/hide", json={"reason": "r"}, headers=mod).status_code == 204
+    assert client.get(f"/api/v1/projects/{p}/report").status_code == 404
+    assert "Steppe dialogue" not in client.get("/api/v1/reports/comparison").get_data(as_text=True)
+    assert client.post(f"{base}/unhide", json={"reason": "r"}, headers=mod).status_code == 204
+    disclaimed = client.put(
+        f"{base}/disclaimers", json={"disclaimers": ["disputed"], "reason": "r"}, headers=mod
+    )
+    assert disclaimed.status_code == 204
+    assert client.get(f"/api/v1/projects/{p}").get_json()["disclaimers"] == ["disputed"]
