@@ -8,7 +8,7 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import boundary, http, privacy
+from api import boundary, crypto, http, privacy
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, with ``config`` overriding it (tests)."""
     settings = {**configuration.from_environment(), **(config or {})}
     configuration.check_safe_for_production(settings)
+    crypto.install(crypto.keyring_from_config(settings))
 
     app = PeacemapFlask(__name__, static_url_path="/static")
     app.config.update(settings)

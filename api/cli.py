@@ -11,11 +11,12 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 from sqlalchemy import create_engine
 
-from api import migrate
+from api import crypto, migrate
 from api.accounts.schemas import RegisterSchema
 from api.accounts.service import register
 from api.db import db
 from api.errors import ProblemError
+from api.models import Base
 from api.principal import ANONYMOUS
 from seeds.bulk import load_rows, read_csv
 from seeds.demo import load_demo, load_demo_accounts
@@ -24,6 +25,7 @@ from seeds.synthetic import generate
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
 seeds_cli = AppGroup("seeds", help="Demo and synthetic data.")
+keys_cli = AppGroup("keys", help="Data keys: exact locations and contacts are sealed with them.")
 CLUSTER_FROM_ROWS = 100_000
 
 
@@ -122,7 +124,54 @@ def users_create_admin(email: str, display_name: str, password: str):
     click.echo(f"Administrator {user.email} created (id {user.id}).")
 
 
+@keys_cli.command("generate")
+@click.option("--id", "key_id", help="Key id (default: a random one)")
+def keys_generate(key_id: str | None):
+    """Print a new data key entry for PEACEMAP_DATA_KEY (or a key file)."""
+    try:
+        click.echo(crypto.generate_key(key_id))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@keys_cli.command("status")
+def keys_status():
+    """How many sealed values each key seals (read from the stored bytes)."""
+    active = crypto.keyring().active
+    counts = crypto.key_ids_in_use(db.session, Base.metadata)
+    for key_id, count in sorted(counts.items()):
+        configured = (
+            "active"
+            if key_id == active
+            else ("configured" if key_id in crypto.keyring().keys else "NOT CONFIGURED")
+        )
+        click.echo(f"{key_id}: {count:,} sealed values ({configured})")
+    if not counts:
+        click.echo("No sealed values yet.")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Seal every sealed value anew under the active (first) key. Put the new key first in
+    PEACEMAP_DATA_KEY, keep the old ones after it, run this, then drop the old keys."""
+    active = crypto.keyring().active
+    started = time.perf_counter()
+    done = crypto.reseal_all(db.session, Base.metadata)
+    for table, rows in done.items():
+        click.echo(f"  {table}: {rows:,} rows sealed anew")
+    left = {
+        k: n for k, n in crypto.key_ids_in_use(db.session, Base.metadata).items() if k != active
+    }
+    if left:
+        raise click.ClickException(f"Values still sealed under other keys: {left}.")
+    click.echo(
+        f"Every sealed value is now under key {active!r} ({time.perf_counter() - started:.1f} s); "
+        "the old keys can be removed."
+    )
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(keys_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seeds_cli)

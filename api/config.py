@@ -64,6 +64,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "ENV_NAME": env.get("PEACEMAP_ENV", "development"),
         "SECRET_KEY": env.get("PEACEMAP_SECRET_KEY", DEFAULT_SECRET_KEY),
         **database_urls(env),
+        # The key(s) exact locations and contacts are sealed with (api.crypto): the first
+        # seals, all open. Without either, development generates one; production refuses.
+        "DATA_KEY": env.get("PEACEMAP_DATA_KEY") or None,
+        "DATA_KEY_FILE": env.get("PEACEMAP_DATA_KEY_FILE") or None,
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
         "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),

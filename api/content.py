@@ -15,11 +15,14 @@ from sqlalchemy import Boolean, Enum, String, inspect, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from api.crypto import SealedPoint
 from api.errors import Unprocessable
 from geo.countries import contains, country_at
 from geo.geojson import SRID
 from geo.privacy import Precision, public_point
 
+# Sealed columns load together, on first access (api.crypto).
+PRIVATE_GROUP = "private"
 DISCLAIMERS = ("unverified", "community_reported", "disputed", "outdated")
 
 
@@ -35,7 +38,11 @@ class Located:
     """An exact location (restricted), its precision and the public location derived from
     it once, when written (see geo.privacy)."""
 
-    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    # Sealed at rest (api.crypto): a dump of the table does not locate anyone. Loaded (and
+    # opened) only when read, never for public lists.
+    location: Mapped[WKBElement] = mapped_column(
+        SealedPoint(), deferred=True, deferred_group=PRIVATE_GROUP
+    )
 
     @declared_attr
     def location_precision(cls) -> Mapped[str]:
@@ -66,6 +73,11 @@ def place(item: Located, point: BaseGeometry, precision: str, country: str | Non
     )
 
 
+def exact_point(item: Located) -> BaseGeometry:
+    """The exact location of an item, decrypted: for those allowed to see it only."""
+    return to_shape(item.location)
+
+
 def replace_location(item: Located, changes: dict) -> None:
     """Apply location, precision and country changes (popped from ``changes``) together."""
     placement = {
@@ -75,7 +87,7 @@ def replace_location(item: Located, changes: dict) -> None:
         return
     place(
         item,
-        placement.get("location") or to_shape(item.location),
+        placement.get("location") or exact_point(item),
         placement.get("location_precision", item.location_precision),
         # A new point without a country re-derives it; otherwise keep or take the new one.
         placement.get("country", None if "location" in placement else item.country),
@@ -111,7 +123,7 @@ def restore(item, values: dict) -> None:
     mapper = inspect(item).mapper
     for key, value in values.items():
         column_type = mapper.columns[key].type
-        if isinstance(column_type, Geometry):
+        if isinstance(column_type, Geometry | SealedPoint):
             value = None if value is None else from_shape(shape(value), srid=SRID)
         elif value is not None and column_type.python_type is date:
             value = date.fromisoformat(value)

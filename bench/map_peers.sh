@@ -30,6 +30,9 @@ mkdir -p "$OUT" "$WORK/paths"
 export DATABASE_URL="postgresql+psycopg2://peacemap_app@127.0.0.1:$PG_PORT/peacemap_bench"
 export PEACEMAP_MIGRATION_DATABASE_URL="postgresql+psycopg2://peacemap_owner@127.0.0.1:$PG_PORT/peacemap_bench"
 export PEACEMAP_ADMIN_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/peacemap_bench"
+# The data key exact locations are sealed with, kept with the bench's database.
+export PEACEMAP_DATA_KEY_FILE="$WORK/data.keys"
+[ -s "$PEACEMAP_DATA_KEY_FILE" ] || (umask 077 && cd "$ROOT" && .venv/bin/python -c 'from api.crypto import generate_key; print(generate_key("bench"))' >"$PEACEMAP_DATA_KEY_FILE")
 
 # 1. the harness, writable, and the peers' own database
 rsync -a --exclude results --exclude .venv --exclude data --exclude run "$HARNESS/" "$PEERS/"

@@ -13,6 +13,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from shapely.geometry import Point
+
+from api.actors.models import Actor
 from geo.privacy import Precision, public_point
 
 BATCH_ROWS = 50_000
@@ -30,6 +33,7 @@ COLUMNS = (
     "status",
     "verified",
 )
+LOCATION = Actor.__table__.c.location.type
 # Without a precision column, rows get a deterministic mix like the real map's.
 PRECISION_MIX = (
     (40, Precision.EXACT),
@@ -62,7 +66,8 @@ def _copy_line(row: dict) -> str:
         name,
         row.get("language") or "en",
         "{" + ",".join(themes) + "}",
-        f"SRID=4326;POINT({lon} {lat})",
+        # The exact point sealed by the column's own type (api.crypto), as bytea hex.
+        "\\\\x" + LOCATION.seal(Point(lon, lat)).hex(),
         precision.value,
         f"SRID=4326;POINT({plon} {plat})",
         country,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from api import create_app, migrate
+from api import create_app, crypto, migrate
 from api.accounts import credentials
 from api.accounts.models import User
 from api.accounts.service import issue_token, set_membership
@@ -44,8 +44,13 @@ def _test_database_urls() -> dict[str, str | None]:
 DATABASE_URL_KEYS = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_URL")
 
 
+# A data key of the test run's own (api.crypto): the test database is created anew too.
+DATA_KEY = crypto.generate_key("test")
+
+
 @pytest.fixture(scope="session")
 def database_urls() -> dict[str, str | None]:
+    crypto.install(crypto.Keyring.parse(DATA_KEY))  # the migrations seal with it
     urls = _test_database_urls()
     migrate.upgrade(
         urls["MIGRATION_DATABASE_URL"],
@@ -67,6 +72,7 @@ def app(database_urls):
     return create_app(
         {
             **database_urls,
+            "DATA_KEY": DATA_KEY,
             "SECRET_KEY": SECRET_KEY,
             "TESTING": True,
             "RATELIMIT_ENABLED": False,  # tests/test_accounts.py checks the limits on its own app

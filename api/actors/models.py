@@ -22,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.content import Located, Moderated
+from api.content import PRIVATE_GROUP, Located, Moderated
+from api.crypto import SealedJSON
 from api.db import Base
 from api.privacy import track_public_changes
 
@@ -53,8 +54,11 @@ class Actor(Located, Moderated, Base):
     language: Mapped[str] = mapped_column(String(35))  # BCP 47 tag of the texts above
     website: Mapped[str | None] = mapped_column(String(2000))
     links: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
-    # Private: never shown to the public (email, phone, messaging handles, notes).
-    contact: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # Private: never shown to the public (email, phone, messaging handles, notes). Sealed at
+    # rest (api.crypto); no contact at all is stored as NULL.
+    contact: Mapped[dict] = mapped_column(
+        SealedJSON(), nullable=True, default=dict, deferred=True, deferred_group=PRIVATE_GROUP
+    )
     working_languages: Mapped[list[str]] = mapped_column(
         ARRAY(String(35)), server_default=text("'{}'")
     )

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.crypto import SealedFields, SealedText
 from api.db import Base
 
 CONTRIBUTION_KINDS = (
@@ -62,10 +63,11 @@ class Contribution(Base):
     base_version: Mapped[int | None] = mapped_column(
         Integer
     )  # edits: the version they were made on
+    # Private fields (exact location, contact) are sealed inside both (api.crypto).
     base_snapshot: Mapped[dict | None] = mapped_column(
-        JSONB
+        SealedFields()
     )  # edits: the content they were made on
-    payload: Mapped[dict] = mapped_column(JSONB)
+    payload: Mapped[dict] = mapped_column(SealedFields())
     # Denormalised for the queue's filters.
     language: Mapped[str | None] = mapped_column(String(35))
     themes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
@@ -173,6 +175,6 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(SealedText())  # may echo private fields: sealed
     headers: Mapped[dict] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

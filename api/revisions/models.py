@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.crypto import SealedFields
 from api.db import Base
 
 
@@ -25,7 +26,8 @@ class Revision(Base):
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     contribution_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contributions.id"))
     action: Mapped[str] = mapped_column(String(20))  # created, edited, reverted, merged, hidden…
-    changes: Mapped[dict] = mapped_column(JSONB)  # field: [old, new]
-    snapshot: Mapped[dict] = mapped_column(JSONB)  # the whole content after the change
+    # Private fields (exact location, contact) are sealed inside both (api.crypto).
+    changes: Mapped[dict] = mapped_column(SealedFields())  # field: [old, new]
+    snapshot: Mapped[dict] = mapped_column(SealedFields())  # the whole content after the change
 
     __table_args__ = (UniqueConstraint("target_type", "target_id", "number"),)
