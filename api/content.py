@@ -19,7 +19,7 @@ from api.crypto import SealedPoint
 from api.errors import Unprocessable
 from geo.countries import contains, country_at
 from geo.geojson import SRID
-from geo.privacy import Precision, public_point
+from geo.privacy import Precision, coarsest, public_point
 
 # Sealed columns load together, on first access (api.crypto).
 PRIVATE_GROUP = "private"
@@ -118,8 +118,24 @@ def snapshot(item) -> dict:
     return json.loads(json.dumps(values))  # tuples become lists, as they come back from JSONB
 
 
+# Decided by moderators (or by the organisation's choice of precision), never by an old
+# version: a revert leaves these as they are now.
+NOT_CONTENT = frozenset({"hidden", "disclaimers", "status", "verified"})
+PLACEMENT = ("location", "location_precision", "public_location", "country")
+
+
 def restore(item, values: dict) -> None:
-    """Set the item's content back to a snapshot."""
+    """Set the item's content back to a snapshot: texts, themes, contacts, languages,
+    areas, links and place; never what moderators decided (``NOT_CONTENT``: hidden,
+    status, verified, disclaimers). The old point comes back at the coarser of its old and
+    its current precision, so a revert never publishes a finer place than the present one."""
+    _set(item, {k: v for k, v in values.items() if k not in NOT_CONTENT and k not in PLACEMENT})
+    if isinstance(item, Located) and values.get("location") is not None:
+        precision = coarsest(values["location_precision"], item.location_precision).value
+        place(item, shape(values["location"]), precision, values.get("country"))
+
+
+def _set(item, values: dict) -> None:
     mapper = inspect(item).mapper
     for key, value in values.items():
         column_type = mapper.columns[key].type

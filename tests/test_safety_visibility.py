@@ -13,6 +13,10 @@ The promises checked here:
 2. The cell table behind low-zoom tiles counts exactly the actors the visibility rule
    declares public, whatever mix of states they are in.
 3. Projects can be flagged and hidden like any other content, and hidden projects vanish.
+4. A revert restores content (name, texts, themes, contacts, languages, areas, location) and
+   nothing else: never `hidden`, `status`, `verified` or disclaimers, never an open review,
+   and never a finer location precision than the current one. In particular a moderator's
+   revert cannot bring back an actor hidden by an `endangers_someone` flag under review.
 """
 
 from __future__ import annotations
@@ -372,3 +376,78 @@ def test_projects_can_be_flagged_and_hidden(client, steppe, people_headers, vete
     )
     assert disclaimed.status_code == 204
     assert client.get(f"/api/v1/projects/{p}").get_json()["disclaimers"] == ["disputed"]
+
+
+# -- 2. revert restores content only ------------------------------------------------------------
+
+
+def test_a_revert_never_brings_back_an_actor_hidden_by_an_endangers_flag(
+    client, make_actor, people_headers, veteran
+):
+    actor_id = make_actor(name="Safe House Network").id
+    mod = people_headers("moderator")
+    assert flag(client, veteran()[1], actor_id).status_code == 201
+    assert client.get(f"/api/v1/actors/{actor_id}").status_code == 404
+    reverted = client.post(
+        f"/api/v1/moderation/items/actor/{actor_id}/revert",
+        json={"revision": 1, "reason": "undo vandalism"},
+        headers=mod,
+    )
+    assert reverted.status_code == 200, reverted.get_json()
+    assert client.get(f"/api/v1/actors/{actor_id}").status_code == 404
+    (review,) = reviews(client, mod)
+    assert review["state"] == "submitted" and review["target_id"] == str(actor_id)
+
+
+def test_a_revert_restores_content_and_nothing_else(client, make_actor, people_headers, admin):
+    actor = make_actor(
+        name="Old Name",
+        summary="old summary",
+        themes=["mediation_dialogue"],
+        working_languages=["en"],
+        contact={"email": "old@example.org"},
+        location_precision="exact",
+    )
+    url = f"/api/v1/actors/{actor.id}"
+    changed = client.patch(
+        url,
+        json={
+            "name": "New Name",
+            "summary": "new summary",
+            "themes": ["gender"],
+            "working_languages": ["fr"],
+            "contact": {"email": "new@example.org"},
+            "location": {"type": "Point", "coordinates": [36.9, -1.2]},
+            "location_precision": "region",
+            "verified": True,
+        },
+        headers={**admin, "If-Match": _etag(client, url, admin)},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    mod = people_headers("moderator")
+    client.put(
+        f"/api/v1/moderation/items/actor/{actor.id}/disclaimers",
+        json={"disclaimers": ["disputed"], "reason": "r"},
+        headers=mod,
+    )
+    reverted = client.post(
+        f"/api/v1/moderation/items/actor/{actor.id}/revert",
+        json={"revision": 1, "reason": "vandalism"},
+        headers=mod,
+    )
+    assert reverted.status_code == 200, reverted.get_json()
+    public = client.get(url).get_json()
+    assert (public["name"], public["summary"], public["themes"], public["working_languages"]) == (
+        "Old Name",
+        "old summary",
+        ["mediation_dialogue"],
+        ["en"],
+    )
+    private = client.get(f"{url}?include=private", headers=admin).get_json()
+    assert private["contact"] == {"email": "old@example.org"}
+    # Not content: the moderators' own fields stay as they are now.
+    assert public["verified"] is True and public["disclaimers"] == ["disputed"]
+    # The old place comes back, but never finer than the precision chosen since.
+    assert public["location_precision"] == "region"
+    assert public["location"]["coordinates"] == [36.5, -1.5]  # the old point's 1° cell
+    assert private["exact_location"]["coordinates"] == [36.82, -1.29]

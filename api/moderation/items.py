@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from api.content import snapshot
 from api.errors import Conflict, NotFound
 from api.moderation.models import ModerationEvent
+from api.observations.service import follow_actor_precision
 from api.permissions import is_staff
 from api.principal import Principal
-from api.revisions.service import record_revision
+from api.revisions.models import Revision
+from api.revisions.service import record_revision, revert
 from api.visibility import MODELS, is_public
 
 
@@ -83,6 +85,27 @@ def set_hidden(
         reason,
         lambda i: setattr(i, "hidden", hidden),
     )
+
+
+def revert_item(
+    session: Session, target_type: str, item, number: int, moderator_id, reason: str
+) -> Revision:
+    """Put the item's content back as it was at revision ``number`` (api.content.restore:
+    content only, never a finer place): itself a new revision, logged. Open reviews,
+    hiding and disclaimers stay as they are."""
+    revision = revert(session, item, target_type, number, moderator_id=moderator_id)
+    if target_type == "actor":
+        follow_actor_precision(session, item)  # a coarser actor takes its observations along
+    log(
+        session,
+        "revert",
+        moderator_id,
+        target_type=target_type,
+        target_id=item.id,
+        reason=reason,
+        to_revision=number,
+    )
+    return revision
 
 
 def set_disclaimers(

@@ -38,7 +38,7 @@ from api.moderation.schemas import (
 )
 from api.permissions import can, is_staff, require, who
 from api.privacy import disclose, private_fields, redact
-from api.revisions.service import history, revert
+from api.revisions.service import history
 from api.schemas import page_schema, page_size
 
 REVIEWERS = f"Who: {who('moderation.review')}."
@@ -440,22 +440,15 @@ class Revert(MethodView):
     @moderation_blp.alt_response(403, description="Not a moderator")
     @moderation_blp.alt_response(404, description="No such item or revision")
     @moderation_blp.doc(
-        security=BEARER, description=REVIEWERS + " The revert is itself a new revision."
+        security=BEARER,
+        description=REVIEWERS + " The revert is itself a new revision. It restores content "
+        "only: never hidden, status, verified or disclaimers, never a finer location precision "
+        "than the current one; open reviews stay open.",
     )
     def post(self, data, target_type, target_id):
         """Put an item back as it was at an earlier revision"""
         principal = current_principal()  # @allowed has checked the role
         item = service.get_item(db.session, target_type, target_id, principal, lock=True)
-        revision = revert(
-            db.session, item, target_type, data["revision"], moderator_id=principal.user_id
+        return service.revert_item(
+            db.session, target_type, item, data["revision"], principal.user_id, data["reason"]
         )
-        service.log(
-            db.session,
-            "revert",
-            principal.user_id,
-            target_type=target_type,
-            target_id=item.id,
-            reason=data["reason"],
-            to_revision=data["revision"],
-        )
-        return revision

@@ -25,7 +25,14 @@ from api.moderation.decisions import (
     release,
 )
 from api.moderation.flags import flag, flags_of_review, list_flags
-from api.moderation.items import get_item, log, moderation_log, set_disclaimers, set_hidden
+from api.moderation.items import (
+    get_item,
+    log,
+    moderation_log,
+    revert_item,
+    set_disclaimers,
+    set_hidden,
+)
 
 __all__ = [
     "claim",
@@ -44,6 +51,7 @@ __all__ = [
     "queue",
     "release",
     "resubmit",
+    "revert_item",
     "set_disclaimers",
     "set_hidden",
     "submit",
