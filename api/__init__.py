@@ -12,6 +12,7 @@ from api import boundary, crypto, http, privacy
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
+from api.openapi import ContractPlugin
 from api.ratelimit import limiter
 
 API_PREFIX = "/api/v1"
@@ -72,7 +73,13 @@ def create_app(config: dict | None = None) -> Flask:
             "info": {
                 "description": "Find peacebuilders, contribute what you know, show what changes. "
                 "Errors are RFC 9457 problem details (application/problem+json).",
+                "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
             },
+            # Paths carry /api/v1: the document is served by the server it describes.
+            "servers": [{"url": "/", "description": "The server that serves this document"}],
+            # Anonymous or signed in; operations that need a sign-in say so themselves.
+            "security": [{}, {"bearerAuth": []}],
+            "extra_plugins": [ContractPlugin()],
         },
     )
     api.spec.components.security_scheme(

@@ -42,3 +42,56 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         },
         name=name,
     )
+
+
+# -- GeoJSON (RFC 7946), as the API writes it ------------------------------------------------
+
+GEOMETRY = {
+    "description": "A GeoJSON geometry (WGS 84 longitude/latitude); null when left out",
+}
+
+
+class WebLinkSchema(ma.Schema):
+    """A web link (OGC API, RFC 8288)."""
+
+    href = ma.fields.String(required=True)
+    rel = ma.fields.String(required=True)
+    type = ma.fields.String()
+    title = ma.fields.String()
+
+
+def geojson_schemas(
+    properties: type[ma.Schema] | None, name: str, **collection_fields: ma.fields.Field
+) -> tuple[type[ma.Schema], type[ma.Schema]]:
+    """The documented Feature and FeatureCollection of ``properties`` (an open object when
+    None), named ``{name}Feature`` and ``{name}FeatureCollection``."""
+    props = (
+        ma.fields.Nested(properties)
+        if properties
+        else ma.fields.Dict(metadata={"description": "The feature's properties"})
+    )
+    feature = ma.Schema.from_dict(
+        {
+            "type": ma.fields.String(required=True, validate=v.OneOf(("Feature",))),
+            "id": ma.fields.String(),
+            "geometry": ma.fields.Dict(required=True, allow_none=True, metadata=GEOMETRY),
+            "properties": props,
+            "links": ma.fields.List(ma.fields.Nested(WebLinkSchema)),
+        },
+        name=f"{name}Feature",
+    )
+    collection = ma.Schema.from_dict(
+        {
+            "type": ma.fields.String(required=True, validate=v.OneOf(("FeatureCollection",))),
+            "features": ma.fields.List(ma.fields.Nested(feature), required=True),
+            "numberMatched": ma.fields.Integer(
+                allow_none=True, metadata={"description": "Features matching, when cheap to count"}
+            ),
+            "numberReturned": ma.fields.Integer(),
+            "timeStamp": ma.fields.String(),
+            "links": ma.fields.List(ma.fields.Nested(WebLinkSchema)),
+            **collection_fields,
+        },
+        name=f"{name}FeatureCollection",
+    )
+    return feature, collection

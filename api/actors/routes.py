@@ -36,7 +36,7 @@ from api.http import (
 from api.permissions import require, who
 from api.privacy import PRIVATE_FIELDS, disclose
 from api.revisions.service import Provenance
-from api.schemas import page_size
+from api.schemas import geojson_schemas, page_size
 from api.translations import localise, requested_language, translations_for
 
 blp = Blueprint(
@@ -47,7 +47,11 @@ blp = Blueprint(
     "government bodies and media working on peace. Public locations are generalised.",
 )
 
-GEOJSON_DOC = {"description": "The same as a GeoJSON FeatureCollection (f=geojson or Accept)"}
+ActorFeatureSchema, ActorFeatureCollectionSchema = geojson_schemas(ActorPrivateSchema, "Actor")
+GEOJSON_DOC = {
+    "description": "The same as a GeoJSON FeatureCollection (f=geojson or Accept)",
+    "schema": ActorFeatureCollectionSchema,
+}
 
 
 @lru_cache(maxsize=256)
@@ -170,7 +174,15 @@ class ActorById(MethodView):
     @blp.response(
         200, ActorPrivateSchema, headers={"ETag": {"description": "Use in If-Match to change it"}}
     )
-    @blp.doc(responses={"200": {"content": {GEOJSON: {"description": "As a GeoJSON Feature"}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "content": {
+                    GEOJSON: {"description": "As a GeoJSON Feature", "schema": ActorFeatureSchema}
+                }
+            }
+        }
+    )
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     @blp.alt_response(403, description="include=private by someone not allowed to see it")
     @blp.alt_response(404, description="No actor with this id that you may see")

@@ -12,7 +12,9 @@ from marshmallow import validate as v
 from api.db import db
 from api.http import GEOJSON, json_response
 from api.maps import service
+from api.maps.schemas import ChangesSchema, ClusterFeatureCollectionSchema, TileJSONSchema
 from api.ogc.routes import ItemsArgsSchema, check_fields
+from api.ogc.schemas import OGCFeatureCollectionSchema
 
 MVT = "application/vnd.mapbox-vector-tile"
 ANYONE = "Who: anyone. Public (generalised) locations only."
@@ -74,7 +76,7 @@ class Tile(MethodView):
 @blp.route("/tiles/tilejson.json")
 class TileJSON(MethodView):
     @blp.arguments(MapFilterSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, TileJSONSchema)
     @blp.doc(description=ANYONE)
     def get(self, args):
         """TileJSON 3.0 for the actor tiles (filters carried into the tile URLs)"""
@@ -115,7 +117,7 @@ class Clusters(MethodView):
     @blp.response(200)
     @blp.doc(
         description=ANYONE + " For clients without vector tiles: one query, counts per grid cell.",
-        responses={"200": {"content": {GEOJSON: {}}}},
+        responses={200: {"content": {GEOJSON: {"schema": ClusterFeatureCollectionSchema}}}},
     )
     def get(self, args):
         """Clustered actors for a bbox and zoom (GeoJSON)"""
@@ -125,7 +127,7 @@ class Clusters(MethodView):
 @blp.route("/actors/changes")
 class Changes(MethodView):
     @blp.arguments(ChangesArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, ChangesSchema)
     @blp.alt_response(422, description="Not a cursor of this API")
     @blp.doc(
         description=ANYONE
@@ -145,7 +147,13 @@ class Export(MethodView):
         description=ANYONE
         + " Streamed with constant memory: GeoJSON, GeoJSON lines, or CSV with an HXL hashtag row.",
         responses={
-            "200": {"content": {GEOJSON: {}, "application/geo+json-seq": {}, "text/csv": {}}}
+            200: {
+                "content": {
+                    GEOJSON: {"schema": OGCFeatureCollectionSchema},
+                    "application/geo+json-seq": {},
+                    "text/csv": {},
+                }
+            }
         },
     )
     def get(self, args):

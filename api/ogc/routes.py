@@ -21,6 +21,14 @@ from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbo
 from api.http import GEOJSON, json_response, text_response
 from api.ogc import service
 from api.ogc.collections import COLLECTIONS
+from api.ogc.schemas import (
+    CollectionSchema,
+    CollectionsSchema,
+    ConformanceSchema,
+    LandingSchema,
+    OGCFeatureCollectionSchema,
+    OGCFeatureSchema,
+)
 from api.resources.models import RESOURCE_TYPES
 
 CONFORMANCE = [
@@ -129,7 +137,7 @@ def _describe(session, collection) -> dict:
 
 @blp.route("")
 class Landing(MethodView):
-    @blp.response(200)
+    @blp.response(200, LandingSchema)
     @blp.doc(description=ANYONE)
     def get(self):
         """Landing page"""
@@ -163,7 +171,7 @@ class Landing(MethodView):
 
 @blp.route("/conformance")
 class Conformance(MethodView):
-    @blp.response(200)
+    @blp.response(200, ConformanceSchema)
     @blp.doc(description=ANYONE)
     def get(self):
         """Conformance classes"""
@@ -172,7 +180,7 @@ class Conformance(MethodView):
 
 @blp.route("/collections")
 class Collections(MethodView):
-    @blp.response(200)
+    @blp.response(200, CollectionsSchema)
     @blp.doc(description=ANYONE)
     def get(self):
         """Feature collections"""
@@ -188,7 +196,7 @@ class Collections(MethodView):
 
 @blp.route("/collections/<collection_id>")
 class CollectionById(MethodView):
-    @blp.response(200)
+    @blp.response(200, CollectionSchema)
     @blp.alt_response(404, description="No such collection")
     @blp.doc(description=ANYONE)
     def get(self, collection_id):
@@ -204,7 +212,7 @@ class Items(MethodView):
     @blp.alt_response(422, description="Invalid parameter")
     @blp.doc(
         description=ANYONE + " numberMatched is given when it is cheap (up to 2,000 matches).",
-        responses={"200": {"content": {GEOJSON: {}}}},
+        responses={200: {"content": {GEOJSON: {"schema": OGCFeatureCollectionSchema}}}},
     )
     def get(self, args, collection_id):
         """Features of a collection (GeoJSON)"""
@@ -255,7 +263,9 @@ class Items(MethodView):
 class Item(MethodView):
     @blp.response(200)
     @blp.alt_response(404, description="No such feature")
-    @blp.doc(description=ANYONE, responses={"200": {"content": {GEOJSON: {}}}})
+    @blp.doc(
+        description=ANYONE, responses={200: {"content": {GEOJSON: {"schema": OGCFeatureSchema}}}}
+    )
     def get(self, collection_id, feature_id):
         """One feature"""
         collection = _collection(collection_id)

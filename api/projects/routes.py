@@ -19,12 +19,15 @@ from api.projects import service, uploads
 from api.projects.schemas import (
     BulkResultSchema,
     ComparisonArgsSchema,
+    ComparisonSchema,
+    FrameworkSchema,
     IndicatorSchema,
     ProjectCreateSchema,
     ProjectQueryArgsSchema,
     ProjectSchema,
     ProjectWriteSchema,
     ReportArgsSchema,
+    ReportSchema,
     StoredValueSchema,
     ValueArgsSchema,
     ValueListArgsSchema,
@@ -243,7 +246,7 @@ def _chart_or_data(data: dict, fmt: str, to_csv, chart, **chart_args) -> Respons
 @blp.route("/projects/<uuid:project_id>/report")
 class Report(MethodView):
     @blp.arguments(ReportArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, ReportSchema)
     @blp.alt_response(404, description="No such project that you may see")
     @blp.alt_response(422, description="Unknown baseline or latest period")
     @blp.doc(
@@ -264,7 +267,7 @@ class Report(MethodView):
 @blp.route("/reports/comparison")
 class Comparison(MethodView):
     @blp.arguments(ComparisonArgsSchema, location="query")
-    @blp.response(200)
+    @blp.response(200, ComparisonSchema)
     @blp.alt_response(422, description="Invalid filter")
     @blp.doc(
         description="Who: anyone (published projects). Each project's latest theme scores "
@@ -285,7 +288,7 @@ class Comparison(MethodView):
 
 @blp.route("/metrics/framework")
 class CurrentFramework(MethodView):
-    @blp.response(200)
+    @blp.response(200, FrameworkSchema)
     def get(self):
         """The framework reports are computed with: themes, measures, goalposts, weights
 

@@ -180,3 +180,54 @@ class ReportArgsSchema(ma.Schema):
 
 class BulkResultSchema(ma.Schema):
     stored = ma.fields.Integer()
+
+
+# -- reports (documented shapes; the metrics library computes them) ----------------------------
+
+
+class FrameworkRefSchema(ma.Schema):
+    id = ma.fields.String()
+    version = ma.fields.String()
+    name = ma.fields.String()
+
+
+class ReportSchema(ma.Schema):
+    """A project's report: every period scored, and the change from baseline to latest."""
+
+    framework = ma.fields.Nested(FrameworkRefSchema)
+    method = ma.fields.Dict(metadata={"description": "How scores and intervals are computed"})
+    periods = ma.fields.List(ma.fields.Dict(), metadata={"description": "label, start, end"})
+    measures = ma.fields.Dict(metadata={"description": "Per measure, per period: its score"})
+    themes = ma.fields.Dict(metadata={"description": "Per theme, per period: score, interval"})
+    overall = ma.fields.Dict(metadata={"description": "Per period: the overall score or null"})
+    breakdowns = ma.fields.Dict(metadata={"description": "Per measure and period: by group"})
+    change = ma.fields.Dict(
+        allow_none=True, metadata={"description": "Baseline to latest; null with one period"}
+    )
+    data = ma.fields.List(ma.fields.Dict(), metadata={"description": "The values used"})
+    project = ma.fields.Dict(metadata={"description": "id, title, actor_id, countries, population"})
+
+
+class ComparisonSchema(ma.Schema):
+    """Projects side by side: latest theme scores, their distribution and positions."""
+
+    framework = ma.fields.Nested(FrameworkRefSchema)
+    method = ma.fields.Dict()
+    projects = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "id, title, scores and positions per theme"}
+    )
+    distribution = ma.fields.Dict(metadata={"description": "Per theme: n, median, quartiles"})
+    caveats = ma.fields.List(ma.fields.String())
+
+
+class FrameworkSchema(ma.Schema):
+    """A framework document: themes, pillars, measures with goalposts and weights."""
+
+    id = ma.fields.String()
+    version = ma.fields.String()
+    name = ma.fields.String()
+    themes = ma.fields.List(ma.fields.Dict())
+    pillars = ma.fields.List(ma.fields.Dict())
+    measures = ma.fields.List(ma.fields.Dict())
+    minimum_sample_size = ma.fields.Integer()
+    overall = ma.fields.Dict()

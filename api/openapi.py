@@ -1,0 +1,94 @@
+"""The OpenAPI document as a contract: what every operation must state, stated in one place.
+
+An apispec plugin completes each operation as flask-smorest registers it: an
+``operationId`` (from the view, stable, for generated clients), a description on every
+response, a schema for every non-JSON representation (tiles, CSV, charts) and header.
+Views declare their JSON schemas themselves; ``tests/test_contract.py`` checks that none
+is missing and that the document passes openapi-spec-validator and Redocly's lint.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+
+from apispec import BasePlugin
+
+TEXT = {"type": "string"}
+# Representations that are not JSON: what their bodies are.
+MEDIA_SCHEMAS = {
+    "application/vnd.mapbox-vector-tile": {
+        "type": "string",
+        "contentMediaType": "application/vnd.mapbox-vector-tile",
+        "description": "A Mapbox Vector Tile (protocol buffers)",
+    },
+    "image/png": {"type": "string", "contentMediaType": "image/png"},
+    "image/svg+xml": {"type": "string", "contentMediaType": "image/svg+xml"},
+    "text/csv": {"type": "string", "contentMediaType": "text/csv"},
+    "application/geo+json-seq": {
+        "type": "string",
+        "description": "GeoJSON text sequence: one Feature per line",
+    },
+    "application/x-ndjson": {"type": "string", "description": "One JSON value per line"},
+}
+
+
+def operation_id(endpoint: str, method: str) -> str:
+    """``actors.ActorById`` + ``patch`` → ``actors_patch_actor_by_id``."""
+    blueprint, _, view = endpoint.partition(".")
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower()
+    return f"{blueprint.replace('-', '_')}_{method}_{snake}"
+
+
+class ContractPlugin(BasePlugin):
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        for method, operation in (operations or {}).items():
+            if rule is not None:
+                operation.setdefault("operationId", operation_id(rule.endpoint, method))
+            operation["responses"] = _merge_statuses(operation.get("responses", {}))
+            for status, response in operation.get("responses", {}).items():
+                if isinstance(response, dict) and "$ref" not in response:
+                    _complete_response(str(status), response, operation)
+
+
+def _merge_statuses(responses: dict) -> dict:
+    """``@blp.response(200, …)`` files its response under 200, ``@blp.doc(responses=
+    {"200": …})`` under "200": merged, or one would silently replace the other in JSON."""
+    merged: dict = {}
+    for status, response in responses.items():
+        key = str(status)
+        if key in merged and isinstance(merged[key], dict) and isinstance(response, dict):
+            merged[key] = _deep_merge(merged[key], response)
+        else:
+            merged[key] = response
+    return merged
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    result = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _deep_merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _complete_response(status: str, response: dict, operation: dict) -> None:
+    described = []
+    for media_type, media in response.get("content", {}).items():
+        if "description" in media:  # not allowed there: it belongs to the response
+            described.append(f"{media_type}: {media.pop('description')}")
+        if "schema" not in media and media_type in MEDIA_SCHEMAS:
+            media["schema"] = dict(MEDIA_SCHEMAS[media_type])
+    if "description" not in response:
+        phrase = HTTPStatus(int(status)).phrase if status.isdigit() else "Response"
+        response["description"] = (
+            operation.get("summary", phrase) if status.startswith("2") else phrase
+        )
+    if described:
+        response["description"] += " (" + "; ".join(described) + ")"
+    for header in response.get("headers", {}).values():
+        if isinstance(header, dict) and "schema" not in header and "$ref" not in header:
+            header["schema"] = dict(TEXT)
