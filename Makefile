@@ -29,9 +29,11 @@ run: venv db
 	@exec .venv/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 
-# Real clients the tests drive: GDAL's OGC API driver and a headless browser.
+# Real clients the tests drive: GDAL's OGC API driver and a headless browser; the
+# contract tools (Redocly, openapi-typescript, tsc) from npm.
 test-tools:
 	@scripts/apt.sh gdal-bin chromium
+	@scripts/contract-tools.sh
 
 test: venv db test-tools
 	@.venv/bin/pytest $(PYTEST_ARGS)

@@ -12,7 +12,7 @@ from api import boundary, crypto, http, privacy
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
-from api.openapi import ContractPlugin
+from api.openapi import ContractPlugin, marshmallow_plugin
 from api.ratelimit import limiter
 
 API_PREFIX = "/api/v1"
@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
             "servers": [{"url": "/", "description": "The server that serves this document"}],
             # Anonymous or signed in; operations that need a sign-in say so themselves.
             "security": [{}, {"bearerAuth": []}],
+            "marshmallow_plugin": marshmallow_plugin(),
             "extra_plugins": [ContractPlugin()],
         },
     )

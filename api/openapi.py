@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 
+import marshmallow as ma
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow import resolver as default_resolver
 
 TEXT = {"type": "string"}
 # Representations that are not JSON: what their bodies are.
@@ -31,6 +34,25 @@ MEDIA_SCHEMAS = {
     },
     "application/x-ndjson": {"type": "string", "description": "One JSON value per line"},
 }
+
+
+def schema_name(schema) -> str:
+    """Component names: the class name without "Schema"; an instance that changes the
+    class (``partial``, ``exclude``, ``only``) says how, so that no two schemas share a
+    name (apispec would otherwise rename one with a number and a warning)."""
+    name = default_resolver(schema)
+    if isinstance(schema, ma.Schema):
+        if schema.partial:
+            name += "Partial"
+        if schema.only:
+            name += "Only" + "".join(f.title().replace("_", "") for f in sorted(schema.only))
+        if schema.exclude:
+            name += "Without" + "".join(f.title().replace("_", "") for f in sorted(schema.exclude))
+    return name
+
+
+def marshmallow_plugin() -> MarshmallowPlugin:
+    return MarshmallowPlugin(schema_name_resolver=schema_name)
 
 
 def operation_id(endpoint: str, method: str) -> str:

@@ -13,6 +13,7 @@ from api.http import BEARER, json_response, page_response
 from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import idempotent
 from api.moderation import service
+from api.moderation.contributions import PROPOSAL_SCHEMAS
 from api.moderation.models import TARGET_TYPES
 from api.moderation.schemas import (
     BatchDecisionSchema,
@@ -35,6 +36,7 @@ from api.moderation.schemas import (
     ResubmitSchema,
     RevertSchema,
     RevisionSchema,
+    proposal_variants,
 )
 from api.permissions import can, is_staff, require, who
 from api.privacy import disclose, private_fields, redact
@@ -111,6 +113,10 @@ class Contributions(MethodView):
         security=BEARER,
         parameters=[IDEMPOTENCY_KEY],
         description=f"Who: {who('contribution.submit')}.",
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": proposal_variants(PROPOSAL_SCHEMAS)}},
+        },
     )
     def post(self, data):
         """Propose something: it waits for a moderator's review"""

@@ -44,13 +44,42 @@ class ContributionCreateSchema(ma.Schema):
             raise ma.ValidationError("is required for a translation.", "target_type")
 
 
+def proposal_variants(payload_schemas: dict[str, ma.Schema]) -> dict:
+    """The documented body of a proposal: one variant per kind, each with its own payload
+    schema (the one the payload is validated with), told apart by ``kind``."""
+    variants = {}
+    for kind, payload in payload_schemas.items():
+        fields = {
+            "kind": ma.fields.String(required=True, validate=v.OneOf((kind,))),
+            "payload": ma.fields.Nested(payload, required=True),
+        }
+        if kind in ("actor_edit", "translation"):
+            fields["target_id"] = ma.fields.UUID(required=True)
+        if kind == "translation":
+            fields["target_type"] = ma.fields.String(
+                required=True, validate=v.OneOf(("actor", "resource"))
+            )
+        name = "".join(part.title() for part in kind.split("_")) + "Contribution"
+        variants[kind] = ma.Schema.from_dict(fields, name=name)
+    return {
+        "oneOf": list(variants.values()),
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {
+                kind: f"#/components/schemas/{schema.__name__}" for kind, schema in variants.items()
+            },
+        },
+    }
+
+
 class ResubmitSchema(ma.Schema):
     payload = Mapping(max_properties=50, required=True)
 
 
 class TranslationProposalSchema(ma.Schema):
     language = LanguageTag(required=True)
-    texts = ma.fields.Dict(
+    texts = Mapping(
+        max_properties=4,
         keys=ma.fields.String(validate=v.OneOf(("name", "summary", "description", "title"))),
         values=ma.fields.String(validate=v.Length(1, 20_000)),
         required=True,

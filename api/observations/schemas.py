@@ -33,7 +33,9 @@ class ObservationCreateSchema(ma.Schema):
     )
     country = CountryCode()
     themes = ma.fields.List(
-        ma.fields.String(validate=v.Length(1, 64)), load_default=list, validate=unique
+        ma.fields.String(validate=v.Length(1, 64)),
+        load_default=list,
+        validate=[v.Length(max=30), unique],
     )
     actor_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "The actor it concerns, if any"}

@@ -16,7 +16,9 @@ class ResourceCreateSchema(ma.Schema):
     url = HttpUrl(required=True)
     language = LanguageTag(required=True)
     themes = ma.fields.List(
-        ma.fields.String(validate=v.Length(1, 64)), load_default=list, validate=unique
+        ma.fields.String(validate=v.Length(1, 64)),
+        load_default=list,
+        validate=[v.Length(max=30), unique],
     )
     countries = ma.fields.List(
         CountryCode(), load_default=list, validate=[v.Length(max=250), unique]
