@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         framework = load_framework(args.framework) if args.framework else default_framework()
     except FrameworkError as exc:
-        print(f"framework: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"framework: {problem}", file=sys.stderr)
         return 2
     values, problems = [], []
     with args.data.open(newline="", encoding="utf-8") as handle:

@@ -19,6 +19,8 @@ COLUMNS = (
     "end",
     "value",
     "sample_size",
+    "design_effect",
+    "effective_sample_size",
     "disaggregation",
     "pillar",
     "paired",
@@ -148,6 +150,10 @@ def value_from_row(
         elif sample_size is not None and sample_size > MAX_SAMPLE_SIZE:
             bad("sample_size", f"must be at most {MAX_SAMPLE_SIZE:,}")
             sample_size = None
+    design_effect = _positive(row, "design_effect", bad)
+    effective_size = _positive(row, "effective_sample_size", bad)
+    if design_effect is not None and effective_size is not None:
+        bad("effective_sample_size", "give design_effect or effective_sample_size, not both")
     groups = _groups(row.get("disaggregation"), bad)
     pillar = row.get("pillar") or None
     paired = _boolean(row.get("paired"), bad)
@@ -163,6 +169,18 @@ def value_from_row(
                     "sample_size",
                     f"must be at least {framework.minimum_sample_size} for a survey measure",
                 )
+            elif sample_size is not None and (design_effect or effective_size):
+                effective = effective_size or sample_size / design_effect
+                if effective < framework.minimum_sample_size:
+                    column = "design_effect" if design_effect else "effective_sample_size"
+                    bad(
+                        column,
+                        f"the effective sample size {effective:.1f} is below the framework's "
+                        f"minimum of {framework.minimum_sample_size} for a survey measure",
+                    )
+        elif design_effect is not None or effective_size is not None:
+            column = "design_effect" if design_effect is not None else "effective_sample_size"
+            bad(column, f"only survey measures have one ({measure.key} is not a survey measure)")
         if pillar is not None and pillar not in framework.pillars:
             bad("pillar", f"must be one of {', '.join(framework.pillars)}")
     if problems:
@@ -180,9 +198,21 @@ def value_from_row(
             paired=paired,
             source=row.get("source") or "",
             note=row.get("note") or "",
+            design_effect=design_effect,
+            effective_sample_size=effective_size,
         ),
         [],
     )
+
+
+def _positive(row: dict, column: str, bad) -> float | None:
+    if row.get(column) in (None, ""):
+        return None
+    number = _number(row[column], column, bad)
+    if number is not None and not number > 0:
+        bad(column, "must be above 0")
+        return None
+    return number
 
 
 def _groups(raw, bad) -> tuple[tuple[str, str], ...]:

@@ -131,25 +131,22 @@ def comparison_csv(comparison: dict) -> str:
     out = io.StringIO()
     writer = SafeWriter(out)
     themes = list(comparison["distribution"])
-    writer.writerow(
-        [
-            "project",
-            "title",
-            *[f"{t}_score" for t in themes],
-            *[f"{t}_position" for t in themes],
-            *[f"{t}_coverage" for t in themes],
-        ]
-    )
+    per_theme = ("score", "low", "high", "rank_best", "rank_worst", "coverage")
+    writer.writerow(["project", "title", *[f"{t}_{c}" for t in themes for c in per_theme]])
     for row in comparison["projects"]:
-        writer.writerow(
-            [
-                row["project"],
-                row["title"],
-                *[_blank(row["scores"].get(t)) for t in themes],
-                *[_blank(row["position"].get(t)) for t in themes],
-                *[_blank(row["coverage"].get(t)) for t in themes],
+        cells = []
+        for t in themes:
+            low, high = row["intervals"].get(t) or ("", "")
+            rank = row["rank"].get(t) or {}
+            cells += [
+                _blank(row["scores"].get(t)),
+                low,
+                high,
+                rank.get("best", ""),
+                rank.get("worst", ""),
+                _blank(row["coverage"].get(t)),
             ]
-        )
+        writer.writerow([row["project"], row["title"], *cells])
     return out.getvalue()
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 POLARITIES = ("higher_is_better", "higher_is_worse")
 TRANSFORMS = ("linear", "log")
-AGGREGATIONS = ("arithmetic", "geometric")
+# "geometric" is the standard weighted geometric mean (as the HDI's): a score of 0 on any part
+# makes the whole 0. "geometric_shifted" is prod((s + 1) ** w) - 1: less compensating than
+# the arithmetic mean, yet a single 0 does not wipe out the rest. See METHODOLOGY.md.
+AGGREGATIONS = ("arithmetic", "geometric", "geometric_shifted")
 PERCENT = "percent"
 
 
@@ -49,6 +52,9 @@ class Theme:
     key: str
     name: str
     aggregation: str = "arithmetic"
+    # The share of the theme's measures (0-1) that must have data before an overall score
+    # that includes this theme is given; 0 means any data at all.
+    minimum_coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -103,105 +109,316 @@ def default_framework() -> Framework:
 
 
 def load_framework(source: str | Path | dict) -> Framework:
-    """A validated Framework from a JSON file path or an already-parsed document."""
-    document = (
-        source if isinstance(source, dict) else json.loads(Path(source).read_text(encoding="utf-8"))
+    """A validated Framework from a JSON file path or an already-parsed document.
+
+    Raises FrameworkError listing every problem, each named by its path in the document
+    (``measures[3].goalposts``), whatever the document holds: never another exception."""
+    document = source if isinstance(source, dict) else _read_document(Path(source))
+    if not isinstance(document, dict):
+        raise FrameworkError(["the document: must be a JSON object"])
+    check = _Checker()
+    check.keys(document, "", TOP_KEYS, required=("id", "version", "name", "themes", "measures"))
+    identity = {
+        key: check.text(document, key, key) for key in ("id", "version", "name") if key in document
+    }
+    pillars = tuple(
+        check.text_list(document, "pillars", "pillars", default=list(Framework.pillars))
     )
-    problems: list[str] = []
-    for key in ("id", "version", "name", "themes", "measures"):
-        if key not in document:
-            problems.append(f"missing {key!r}")
-    if problems:
-        raise FrameworkError(problems)
-    themes = []
-    for raw in document["themes"]:
-        theme = Theme(
-            raw.get("key", ""),
-            raw.get("name", raw.get("key", "")),
-            raw.get("aggregation", "arithmetic"),
-        )
-        if not theme.key:
-            problems.append("a theme has no key")
-        if theme.aggregation not in AGGREGATIONS:
-            problems.append(
-                f"theme {theme.key!r}: aggregation must be one of {', '.join(AGGREGATIONS)}"
-            )
-        themes.append(theme)
-    theme_keys = {t.key for t in themes}
-    if len(theme_keys) != len(themes):
-        problems.append("theme keys must be unique")
-    pillars = tuple(document.get("pillars", Framework.pillars))
+    themes = [
+        theme
+        for i, raw in enumerate(check.items(document, "themes", "themes"))
+        if (theme := _theme(check, raw, f"themes[{i}]")) is not None
+    ]
+    theme_keys = [t.key for t in themes]
+    for key in {k for k in theme_keys if theme_keys.count(k) > 1}:
+        check.problem("themes", f"the key {key!r} is used twice")
     measures: dict[str, Measure] = {}
-    for raw in document["measures"]:
-        try:
-            measure = measure_from_dict(raw)
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"measure {raw.get('key', '?')!r}: {exc}")
+    for i, raw in enumerate(check.items(document, "measures", "measures")):
+        measure = _measure(check, raw, f"measures[{i}]", set(theme_keys), pillars)
+        if measure is None:
             continue
         if measure.key in measures:
-            problems.append(f"measure {measure.key!r} is defined twice")
-        problems += _measure_problems(measure, theme_keys, pillars)
+            check.problem(f"measures[{i}].key", f"{measure.key!r} is defined twice")
         measures[measure.key] = measure
-    for theme in themes:
+    for i, theme in enumerate(themes):
         if not any(m.theme == theme.key for m in measures.values()):
-            problems.append(f"theme {theme.key!r} has no measure")
-    overall = document.get("overall", {})
-    if overall.get("aggregation", "arithmetic") not in AGGREGATIONS:
-        problems.append(f"overall aggregation must be one of {', '.join(AGGREGATIONS)}")
-    if problems:
-        raise FrameworkError(problems)
+            check.problem(f"themes[{i}]", f"theme {theme.key!r} has no measure")
+    minimum_sample_size = check.number(
+        document, "minimum_sample_size", "minimum_sample_size", default=30, low=1, whole=True
+    )
+    overall = check.mapping(document, "overall", "overall")
+    check.keys(overall, "overall", OVERALL_KEYS)
+    overall_aggregation = check.choice(
+        overall, "aggregation", "overall.aggregation", AGGREGATIONS, default="arithmetic"
+    )
+    overall_label = check.text(overall, "label", "overall.label", default="Overall")
+    check.raise_if_any()
     return Framework(
-        id=document["id"],
-        version=str(document["version"]),
-        name=document["name"],
+        id=identity["id"],
+        version=identity["version"],
+        name=identity["name"],
         themes=tuple(themes),
         measures=measures,
         pillars=pillars,
-        minimum_sample_size=int(document.get("minimum_sample_size", 30)),
-        overall_aggregation=overall.get("aggregation", "arithmetic"),
-        overall_label=overall.get("label", "Overall"),
+        minimum_sample_size=int(minimum_sample_size),
+        overall_aggregation=overall_aggregation,
+        overall_label=overall_label,
     )
 
 
-def measure_from_dict(raw: dict) -> Measure:
+def measure_from_dict(raw: dict, path: str = "measure") -> Measure:
+    """One measure (a framework's, or a project's own indicator) from its document; the
+    theme and pillar are checked against a framework by ``Framework.with_measures``."""
+    check = _Checker()
+    measure = _measure(check, raw, path, None, None)
+    check.raise_if_any()
+    return measure
+
+
+TOP_KEYS = (
+    "id",
+    "version",
+    "name",
+    "description",
+    "themes",
+    "pillars",
+    "measures",
+    "minimum_sample_size",
+    "overall",
+)
+THEME_KEYS = ("key", "name", "description", "aggregation", "minimum_coverage")
+MEASURE_KEYS = (
+    "key",
+    "name",
+    "description",
+    "theme",
+    "pillar",
+    "unit",
+    "polarity",
+    "valid_range",
+    "goalposts",
+    "transform",
+    "weight",
+    "survey",
+    "source",
+)
+OVERALL_KEYS = ("aggregation", "label")
+
+
+def _read_document(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FrameworkError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise FrameworkError([f"{path}: is not UTF-8 text"]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FrameworkError(
+            [f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        ) from None
+    except (ValueError, RecursionError):  # huge integers, absurd nesting
+        raise FrameworkError([f"{path}: not a JSON document this program can read"]) from None
+
+
+def _theme(check: _Checker, raw, path: str) -> Theme | None:
+    if not check.is_mapping(raw, path):
+        return None
+    check.keys(raw, path, THEME_KEYS, required=("key",))
+    key = check.text(raw, "key", f"{path}.key")
+    name = check.text(raw, "name", f"{path}.name", default=key)
+    aggregation = check.choice(
+        raw, "aggregation", f"{path}.aggregation", AGGREGATIONS, default="arithmetic"
+    )
+    minimum = check.number(
+        raw, "minimum_coverage", f"{path}.minimum_coverage", default=0.0, low=0.0, high=1.0
+    )
+    if key is None:
+        return None
+    return Theme(key, name or key, aggregation or "arithmetic", minimum)
+
+
+def _measure(
+    check: _Checker,
+    raw,
+    path: str,
+    theme_keys: set[str] | None,
+    pillars: tuple[str, ...] | None,
+) -> Measure | None:
+    if not check.is_mapping(raw, path):
+        return None
+    before = len(check.problems)
+    check.keys(raw, path, MEASURE_KEYS, required=("key", "theme", "unit", "polarity"))
+    key = check.text(raw, "key", f"{path}.key")
+    theme = check.text(raw, "theme", f"{path}.theme")
+    if theme is not None and theme_keys is not None and theme not in theme_keys:
+        check.problem(f"{path}.theme", f"{theme!r} is not one of the themes")
+    pillar = check.text(raw, "pillar", f"{path}.pillar", default="aligned_measures")
+    if pillar is not None and pillars is not None and pillar not in pillars:
+        check.problem(f"{path}.pillar", f"{pillar!r} is not one of {', '.join(pillars)}")
+    unit = check.text(raw, "unit", f"{path}.unit")
+    polarity = check.choice(raw, "polarity", f"{path}.polarity", POLARITIES)
+    transform = check.choice(raw, "transform", f"{path}.transform", TRANSFORMS, default="linear")
+    goalposts = check.interval(raw, "goalposts", f"{path}.goalposts", strict=True)
+    valid_range = check.interval(raw, "valid_range", f"{path}.valid_range", strict=False)
+    if transform == "log" and goalposts is not None and not goalposts[0] > 0:
+        check.problem(f"{path}.goalposts", "must be positive on a log scale")
+    weight = check.number(raw, "weight", f"{path}.weight", default=1.0, low=0.0, low_open=True)
+    survey = raw.get("survey", unit == PERCENT)
+    if not isinstance(survey, bool):
+        check.problem(f"{path}.survey", "must be true or false")
+    elif survey and unit is not None and unit != PERCENT:
+        check.problem(f"{path}.survey", "survey measures are percentages (unit 'percent')")
+    source = check.text(raw, "source", f"{path}.source", default="", empty=True)
+    name = check.text(raw, "name", f"{path}.name", default=key)
+    if len(check.problems) > before:
+        return None
     return Measure(
-        key=raw["key"],
-        name=raw.get("name", raw["key"]),
-        theme=raw["theme"],
-        pillar=raw.get("pillar", "aligned_measures"),
-        unit=raw["unit"],
-        polarity=raw["polarity"],
-        valid_range=tuple(float(v) for v in raw["valid_range"]),
-        goalposts=tuple(float(v) for v in raw["goalposts"]),
-        transform=raw.get("transform", "linear"),
-        weight=float(raw.get("weight", 1)),
-        survey=bool(raw.get("survey", raw["unit"] == PERCENT)),
-        source=raw.get("source", ""),
+        key=key,
+        name=name,
+        theme=theme,
+        pillar=pillar,
+        unit=unit,
+        polarity=polarity,
+        valid_range=valid_range or (-math.inf, math.inf),
+        goalposts=goalposts,
+        transform=transform,
+        weight=weight,
+        survey=survey,
+        source=source,
     )
 
 
 def _measure_problems(
     measure: Measure, theme_keys: set[str], pillars: tuple[str, ...]
 ) -> list[str]:
+    """What a measure checked on its own still needs from the framework it joins."""
     problems = []
-    name = f"measure {measure.key!r}"
     if measure.theme not in theme_keys:
-        problems.append(f"{name}: unknown theme {measure.theme!r}")
+        problems.append(f"measure {measure.key!r}: theme {measure.theme!r} is not a theme")
     if measure.pillar not in pillars:
-        problems.append(f"{name}: unknown pillar {measure.pillar!r}")
-    if measure.polarity not in POLARITIES:
-        problems.append(f"{name}: polarity must be one of {', '.join(POLARITIES)}")
-    if measure.transform not in TRANSFORMS:
-        problems.append(f"{name}: transform must be one of {', '.join(TRANSFORMS)}")
-    low, high = measure.goalposts if len(measure.goalposts) == 2 else (math.nan, math.nan)
-    if not low < high:
-        problems.append(f"{name}: goalposts must be [min, max] with min < max")
-    if measure.transform == "log" and not low > 0:
-        problems.append(f"{name}: log goalposts must be positive")
-    if len(measure.valid_range) != 2 or not measure.valid_range[0] <= measure.valid_range[1]:
-        problems.append(f"{name}: valid_range must be [min, max]")
-    if not measure.weight > 0:
-        problems.append(f"{name}: weight must be positive")
-    if measure.survey and measure.unit != PERCENT:
-        problems.append(f"{name}: survey measures are percentages (unit 'percent')")
+        problems.append(f"measure {measure.key!r}: pillar {measure.pillar!r} is unknown")
     return problems
+
+
+class _Checker:
+    """Collects every problem of a document, each under its path, instead of stopping at
+    the first or letting a KeyError or TypeError escape."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, reason: str) -> None:
+        self.problems.append(f"{path or 'the document'}: {reason}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise FrameworkError(self.problems)
+
+    def is_mapping(self, raw, path: str) -> bool:
+        if isinstance(raw, dict):
+            return True
+        self.problem(path, "must be an object")
+        return False
+
+    def keys(self, raw, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()):
+        if not self.is_mapping(raw, path):
+            return
+        prefix = f"{path}." if path else ""
+        for key in required:
+            if key not in raw:
+                self.problem(f"{prefix}{key}", "is required")
+        for key in raw:
+            if key not in allowed:
+                self.problem(
+                    f"{prefix}{key}", f"is not a known key (expected some of {', '.join(allowed)})"
+                )
+
+    def mapping(self, raw, key: str, path: str) -> dict:
+        value = raw.get(key, {}) if isinstance(raw, dict) else {}
+        return value if self.is_mapping(value, path) else {}
+
+    def items(self, raw, key: str, path: str) -> list:
+        value = raw.get(key) if isinstance(raw, dict) else None
+        if value is None:
+            return []
+        if not isinstance(value, list) or not value:
+            self.problem(path, "must be a non-empty list")
+            return []
+        return value
+
+    def text(self, raw, key, path, *, default=None, empty=False) -> str | None:
+        value = raw.get(key, default) if isinstance(raw, dict) else default
+        if value is None:
+            if isinstance(raw, dict) and key in raw:
+                self.problem(path, "must be a string")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.problem(path, "must be a string")
+            return None
+        value = str(value)
+        if not value.strip() and not empty:
+            self.problem(path, "must not be empty")
+            return None
+        return value
+
+    def text_list(self, raw, key, path, *, default: list[str]) -> list[str]:
+        value = raw.get(key, default) if isinstance(raw, dict) else default
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v for v in value)
+        ):
+            self.problem(path, "must be a non-empty list of strings")
+            return default
+        return value
+
+    def choice(self, raw, key, path, choices: tuple[str, ...], *, default=None) -> str | None:
+        value = raw.get(key, default) if isinstance(raw, dict) else default
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in choices:
+            self.problem(path, f"must be one of {', '.join(choices)}")
+            return None
+        return value
+
+    def number(
+        self, raw, key, path, *, default, low=None, high=None, low_open=False, whole=False
+    ) -> float | None:
+        value = raw.get(key, default) if isinstance(raw, dict) else default
+        if not _is_finite(value):
+            self.problem(path, "must be a finite number")
+            return None
+        if whole and value != int(value):
+            self.problem(path, "must be a whole number")
+        if low is not None and (value <= low if low_open else value < low):
+            self.problem(path, f"must be {'above' if low_open else 'at least'} {low:g}")
+        if high is not None and value > high:
+            self.problem(path, f"must be at most {high:g}")
+        return float(value)
+
+    def interval(self, raw, key, path, *, strict: bool) -> tuple[float, float] | None:
+        if key not in raw:
+            if strict:
+                self.problem(path, "is required")
+            return None
+        value = raw[key]
+        ordered = "min < max" if strict else "min <= max"
+        if not isinstance(value, list) or len(value) != 2 or not all(_is_finite(v) for v in value):
+            self.problem(path, f"must be [min, max]: two finite numbers with {ordered}")
+            return None
+        low, high = float(value[0]), float(value[1])
+        if not (low < high if strict else low <= high):
+            self.problem(path, f"must be ordered: {ordered} (got [{low:g}, {high:g}])")
+            return None
+        return low, high
+
+
+def _is_finite(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False

@@ -11,16 +11,24 @@ from datetime import date
 
 from metrics.framework import Framework, Measure
 from metrics.scoring import normalise, score_interval, value_interval, weighted_mean
-from metrics.stats import newcombe_difference
+from metrics.stats import holm, newcombe_difference, newcombe_p_value
+
+LEVEL = 0.05  # two-sided; every "significant" and "improved/worsened" is at this level
 
 METHOD = {
     "normalisation": "min-max against fixed goalposts (log scale where stated), clipped to 0-100, "
     "flipped where higher is worse; 100 = most peaceful",
-    "value_interval": "95% Wilson score interval for survey percentages",
+    "value_interval": "95% Wilson score interval for survey percentages, on the effective "
+    "sample size (n / design effect, or Kish's n for weighted samples)",
     "change_interval": "95% Newcombe hybrid score interval for the difference of two "
-    "independent proportions",
+    "independent proportions (effective sample sizes)",
     "theme_interval": "bounds from the measures' interval ends (conservative: assumes their "
     "errors move together)",
+    "theme_change": "only survey measures present in both periods are tested; a theme "
+    "improved or worsened when a measure's change is significant after Holm's adjustment "
+    "within the theme (family-wise error at most 5%); scores compared on the measures present "
+    "in both periods, with any change of coverage flagged",
+    "overall": "given only when every theme meets its minimum coverage",
     "reference": "metrics/METHODOLOGY.md",
 }
 
@@ -40,6 +48,20 @@ class Value:
     paired: bool = False  # the same respondents at baseline and later
     source: str = ""
     note: str = ""
+    # Cluster or weighted surveys: either the design effect (variance against a simple random
+    # sample of the same size) or the effective sample size itself; intervals use the latter.
+    design_effect: float | None = None
+    effective_sample_size: float | None = None
+
+    @property
+    def effective_n(self) -> float | None:
+        if self.sample_size is None:
+            return None
+        if self.effective_sample_size is not None:
+            return self.effective_sample_size
+        if self.design_effect is not None:
+            return self.sample_size / self.design_effect
+        return float(self.sample_size)
 
 
 @dataclass
@@ -64,7 +86,7 @@ def _periods(values: Iterable[Value]) -> list[_Period]:
 
 
 def score_value(measure: Measure, v: Value) -> dict:
-    interval = value_interval(measure, v.value, v.sample_size)
+    interval = value_interval(measure, v.value, v.effective_n)
     result = {
         "value": v.value,
         "unit": measure.unit,
@@ -72,6 +94,9 @@ def score_value(measure: Measure, v: Value) -> dict:
     }
     if v.sample_size:
         result["sample_size"] = v.sample_size
+        if v.effective_n != v.sample_size:
+            result["effective_sample_size"] = round(v.effective_n, 1)
+            result["design_effect"] = round(v.sample_size / v.effective_n, 3)
     if interval is not None:
         low, high = score_interval(measure, interval)
         result["value_interval"] = [round(interval[0], 2), round(interval[1], 2)]
@@ -79,76 +104,139 @@ def score_value(measure: Measure, v: Value) -> dict:
     return result
 
 
+@dataclass(frozen=True)
+class _ThemeResult:
+    score: float | None  # unrounded; None without data
+    interval: tuple[float, float] | None
+    present: list[str]
+    missing: list[str]
+
+    @property
+    def coverage(self) -> float:
+        return len(self.present) / (len(self.present) + len(self.missing))
+
+
+def _theme(framework: Framework, theme, values: dict[str, Value], intervals: bool) -> _ThemeResult:
+    present, missing, points, lows, highs = [], [], [], [], []
+    for m in framework.measures_of(theme.key):
+        v = values.get(m.key)
+        if v is None:
+            missing.append(m.key)
+            continue
+        present.append(m.key)
+        point = normalise(m, v.value)
+        points.append((point, m.weight))
+        if intervals:
+            # Measures without sampling error contribute their point score to both ends.
+            low, high = score_interval(m, value_interval(m, v.value, v.effective_n)) or (
+                point,
+                point,
+            )
+            lows.append((low, m.weight))
+            highs.append((high, m.weight))
+    if not present:  # no data is not a score of zero
+        return _ThemeResult(None, None, [], missing)
+    interval = None
+    if intervals:
+        interval = (
+            weighted_mean(lows, theme.aggregation),
+            weighted_mean(highs, theme.aggregation),
+        )
+    return _ThemeResult(weighted_mean(points, theme.aggregation), interval, present, missing)
+
+
+def _themes(
+    framework: Framework, values: dict[str, Value], *, intervals: bool = True
+) -> dict[str, _ThemeResult]:
+    return {t.key: _theme(framework, t, values, intervals) for t in framework.themes}
+
+
+def _rounded(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [round(interval[0], 2), round(interval[1], 2)]
+
+
+def _theme_dict(theme, result: _ThemeResult) -> dict:
+    coverage = {
+        "present": result.present,
+        "missing": result.missing,
+        "ratio": round(result.coverage, 3),
+        "minimum": theme.minimum_coverage,
+    }
+    if result.score is None:
+        return {"score": None, "interval": None, "coverage": coverage}
+    return {
+        "score": round(result.score, 2),
+        "interval": _rounded(result.interval),
+        "aggregation": theme.aggregation,
+        "coverage": coverage,
+    }
+
+
 def theme_scores(
     framework: Framework, values: dict[str, Value], *, intervals: bool = True
 ) -> dict[str, dict]:
     """Each theme's score, interval bounds (unless not wanted) and coverage from one
     period's totals."""
-    themes = {}
-    for theme in framework.themes:
-        defined = framework.measures_of(theme.key)
-        present = [m for m in defined if m.key in values]
-        coverage = {
-            "present": [m.key for m in present],
-            "missing": [m.key for m in defined if m.key not in values],
-            "ratio": round(len(present) / len(defined), 3),
-        }
-        if not present:  # no data is not a score of zero
-            themes[theme.key] = {"score": None, "interval": None, "coverage": coverage}
-            continue
-        points = [(normalise(m, values[m.key].value), m.weight) for m in present]
-        result = {
-            "score": round(weighted_mean(points, theme.aggregation), 2),
-            "interval": None,
-            "aggregation": theme.aggregation,
-            "coverage": coverage,
-        }
-        if intervals:
-            lows, highs = [], []
-            for m, (point, weight) in zip(present, points, strict=True):
-                v = values[m.key]
-                bounds = score_interval(m, value_interval(m, v.value, v.sample_size)) or (
-                    point,
-                    point,
-                )
-                lows.append((bounds[0], weight))
-                highs.append((bounds[1], weight))
-            result["interval"] = [
-                round(weighted_mean(lows, theme.aggregation), 2),
-                round(weighted_mean(highs, theme.aggregation), 2),
-            ]
-        themes[theme.key] = result
-    return themes
-
-
-def overall_score(framework: Framework, themes: dict[str, dict]) -> dict | None:
-    """Only when every theme has data; clearly labelled."""
-    scores = [t["score"] for t in themes.values()]
-    if any(score is None for score in scores):
-        return None
     return {
-        "score": round(weighted_mean(((s, 1.0) for s in scores), framework.overall_aggregation), 2),
-        "label": framework.overall_label,
-        "aggregation": framework.overall_aggregation,
+        t.key: _theme_dict(t, _theme(framework, t, values, intervals)) for t in framework.themes
     }
 
 
+def _withheld(framework: Framework, themes: dict[str, _ThemeResult]) -> list[str]:
+    """Why no overall score can be given: themes without data or below their minimum."""
+    reasons = []
+    for theme in framework.themes:
+        result = themes[theme.key]
+        if result.score is None:
+            reasons.append(f"{theme.key}: no data")
+        elif result.coverage < theme.minimum_coverage:
+            reasons.append(
+                f"{theme.key}: {len(result.present)} of "
+                f"{len(result.present) + len(result.missing)} measures "
+                f"({result.coverage:.0%}), below the framework's minimum of "
+                f"{theme.minimum_coverage:.0%}"
+            )
+    return reasons
+
+
+def overall_score(framework: Framework, themes: dict[str, _ThemeResult]) -> dict:
+    """Given only when every theme has data and meets its minimum coverage; clearly
+    labelled, with the reasons when withheld."""
+    result = {
+        "score": None,
+        "interval": None,
+        "label": framework.overall_label,
+        "aggregation": framework.overall_aggregation,
+    }
+    if reasons := _withheld(framework, themes):
+        return {**result, "withheld": "; ".join(reasons)}
+    method = framework.overall_aggregation
+    scores = [t.score for t in themes.values()]
+    result["score"] = round(weighted_mean(((s, 1.0) for s in scores), method), 2)
+    if all(t.interval is not None for t in themes.values()):
+        result["interval"] = [
+            round(weighted_mean(((t.interval[end], 1.0) for t in themes.values()), method), 2)
+            for end in (0, 1)
+        ]
+    return result
+
+
 def measure_change(measure: Measure, before: Value, after: Value) -> dict:
+    """The change of one measure. Survey percentages are tested (Newcombe's interval and the
+    matching p-value); other measures have no sampling uncertainty here and are not."""
     score_change = normalise(measure, after.value) - normalise(measure, before.value)
     change = {"from": before.value, "to": after.value, "score_change": round(score_change, 2)}
-    if measure.survey and before.sample_size and after.sample_size:
-        difference, low, high = newcombe_difference(
-            after.value / 100, after.sample_size, before.value / 100, before.sample_size
-        )
+    if measure.survey and before.effective_n and after.effective_n:
+        args = (after.value / 100, after.effective_n, before.value / 100, before.effective_n)
+        difference, low, high = newcombe_difference(*args)
         significant = low > 0 or high < 0
         better = (difference > 0) == measure.higher_is_better
         change.update(
             difference_points=round(difference * 100, 2),
             interval_points=[round(low * 100, 2), round(high * 100, 2)],
+            p_value=round(newcombe_p_value(*args), 6),
             significant=significant,
-            direction=("improved" if better else "worsened")
-            if significant
-            else "no significant change",
+            direction=("improved" if better else "worsened") if significant else NO_CHANGE,
         )
         if before.paired or after.paired:
             change["note"] = (
@@ -158,18 +246,18 @@ def measure_change(measure: Measure, before: Value, after: Value) -> dict:
     else:
         change.update(
             significant=None,
-            direction="improved"
-            if score_change > 0
-            else "worsened"
-            if score_change < 0
-            else "unchanged",
-            note="No sampling uncertainty for this measure: the change is not tested for "
-            "significance.",
+            direction=NOT_TESTED,
+            note="No sampling uncertainty for this measure: its change is shown (score_change) "
+            "but not tested, and does not decide the theme's direction.",
         )
     return change
 
 
+NO_CHANGE, NOT_TESTED, NOT_COMPARABLE = "no clear change", "not tested", "not comparable"
+
+
 def theme_direction(directions: list[str]) -> str:
+    """The theme's verdict from its tested measures' directions (after adjustment)."""
     improved, worsened = "improved" in directions, "worsened" in directions
     if improved and worsened:
         return "mixed"
@@ -177,7 +265,7 @@ def theme_direction(directions: list[str]) -> str:
         return "improved"
     if worsened:
         return "worsened"
-    return "no significant change"
+    return NO_CHANGE
 
 
 def compute_report(
@@ -213,9 +301,11 @@ def compute_report(
             report["measures"].setdefault(key, {})[period.label] = score_value(
                 framework.measures[key], v
             )
-        themes = theme_scores(framework, period.values)
-        for key, result in themes.items():
-            report["themes"].setdefault(key, {})[period.label] = result
+        themes = _themes(framework, period.values)
+        for theme in framework.themes:
+            report["themes"].setdefault(theme.key, {})[period.label] = _theme_dict(
+                theme, themes[theme.key]
+            )
         report["overall"][period.label] = overall_score(framework, themes)
         for v in period.groups:
             entry = {
@@ -228,35 +318,71 @@ def compute_report(
     if len(periods) >= 2:
         first = by_label[baseline] if baseline else by_label.get("baseline", periods[0])
         last = by_label[latest] if latest else next(p for p in reversed(periods) if p is not first)
-        report["change"] = _change(framework, first, last, report["themes"])
+        report["change"] = _change(framework, first, last)
     return report
 
 
-def _change(framework: Framework, first: _Period, last: _Period, themes: dict) -> dict:
+def _change(framework: Framework, first: _Period, last: _Period) -> dict:
     measures = {
         key: measure_change(framework.measures[key], first.values[key], last.values[key])
         for key in first.values.keys() & last.values.keys()
     }
     theme_changes = {}
     for theme in framework.themes:
-        before, after = themes[theme.key].get(first.label), themes[theme.key].get(last.label)
-        if not before or not after or before["score"] is None or after["score"] is None:
-            theme_changes[theme.key] = None
-            continue
-        directions = [
-            c["direction"] for k, c in measures.items() if framework.measures[k].theme == theme.key
-        ]
-        theme_changes[theme.key] = {
-            "from": before["score"],
-            "to": after["score"],
-            "score_change": round(after["score"] - before["score"], 2),
-            "direction": theme_direction(directions),
-        }
+        theme_changes[theme.key] = _theme_change(framework, theme, first, last, measures)
     return {
         "from": first.label,
         "to": last.label,
         "measures": dict(sorted(measures.items())),
         "themes": theme_changes,
+    }
+
+
+def _theme_change(
+    framework: Framework, theme, first: _Period, last: _Period, measures: dict[str, dict]
+) -> dict | None:
+    """Like for like: the theme's score on the measures present in both periods, its
+    direction from those whose change is tested, Holm-adjusted within the theme."""
+    defined = [m.key for m in framework.measures_of(theme.key)]
+    before = [k for k in defined if k in first.values]
+    after = [k for k in defined if k in last.values]
+    if not before and not after:
+        return None
+    shared = [k for k in defined if k in before and k in after]
+    result = {
+        "measures": shared,
+        "coverage_changed": before != after,
+        "only_in_from": [k for k in before if k not in after],
+        "only_in_to": [k for k in after if k not in before],
+    }
+    if result["coverage_changed"]:
+        result["note"] = (
+            "The theme's measures differ between the periods: the change is computed on the "
+            "measures present in both, never read from the difference of coverage."
+        )
+    if not shared:
+        unknown = dict.fromkeys(("from", "to", "score_change"))
+        return {**result, **unknown, "direction": NOT_COMPARABLE}
+    common = {k: first.values[k] for k in shared}, {k: last.values[k] for k in shared}
+    start, end = (_theme(framework, theme, v, False).score for v in common)
+    tested = {k: measures[k]["p_value"] for k in shared if "p_value" in measures[k]}
+    adjusted = holm(tested)
+    directions = []
+    for key, p in adjusted.items():
+        measures[key]["adjusted_p_value"] = round(p, 6)
+        if p < LEVEL:
+            better = (measures[key]["difference_points"] > 0) == framework.measures[
+                key
+            ].higher_is_better
+            directions.append("improved" if better else "worsened")
+    return {
+        **result,
+        "from": round(start, 2),
+        "to": round(end, 2),
+        "score_change": round(end - start, 2),
+        "tested": sorted(tested),
+        "untested": [k for k in shared if k not in tested],
+        "direction": theme_direction(directions) if tested else NOT_TESTED,
     }
 
 
@@ -273,6 +399,8 @@ def _row(v: Value) -> dict:
         "paired": v.paired,
         "source": v.source,
         "note": v.note,
+        "design_effect": v.design_effect,
+        "effective_sample_size": v.effective_sample_size,
     }
 
 
@@ -280,14 +408,24 @@ def _row(v: Value) -> dict:
 
 
 def latest_theme_scores(framework: Framework, values: Iterable[Value]) -> dict[str, dict]:
-    """Theme scores of a project's latest period (the light path used by comparisons)."""
+    """Theme scores with intervals of a project's latest period (what comparisons use)."""
     periods = _periods(values)
-    return theme_scores(framework, periods[-1].values, intervals=False) if periods else {}
+    return theme_scores(framework, periods[-1].values) if periods else {}
+
+
+COMPARISON_METHOD = {
+    **METHOD,
+    "ranks": "each project's rank per theme (1 = most peaceful) is the range of ranks its "
+    "95% interval allows: best = 1 + the projects whose interval lies wholly above it, "
+    "worst = the projects whose interval does not lie wholly below it. Projects whose rank "
+    "ranges overlap cannot be told apart; point estimates are never ranked on their own",
+}
 
 
 def compare(framework: Framework, projects: Iterable[tuple[str, str, Iterable[Value]]]) -> dict:
-    """Each project's latest theme scores side by side, the distribution per theme (median,
-    quartiles) and each project's position in it (percentile rank)."""
+    """Each project's latest theme scores with their intervals side by side, the
+    distribution per theme (median, quartiles) and, instead of a rank by point estimate, the
+    range of ranks each project's interval allows."""
     rows = []
     for project_id, title, values in projects:
         themes = latest_theme_scores(framework, values)
@@ -296,36 +434,56 @@ def compare(framework: Framework, projects: Iterable[tuple[str, str, Iterable[Va
                 "project": project_id,
                 "title": title,
                 "scores": {k: t["score"] for k, t in themes.items()},
+                "intervals": {k: t["interval"] for k, t in themes.items()},
                 "coverage": {k: t["coverage"]["ratio"] for k, t in themes.items()},
             }
         )
     distribution, caveats = {}, []
     for theme in framework.themes:
-        scores = sorted(
-            r["scores"].get(theme.key) for r in rows if r["scores"].get(theme.key) is not None
-        )
-        coverages = {
-            r["coverage"].get(theme.key) for r in rows if r["scores"].get(theme.key) is not None
-        }
-        distribution[theme.key] = _distribution(scores)
+        scored = [r for r in rows if r["scores"].get(theme.key) is not None]
+        coverages = {r["coverage"].get(theme.key) for r in scored}
+        distribution[theme.key] = _distribution(sorted(r["scores"][theme.key] for r in scored))
         if len(coverages) > 1:
             caveats.append(
                 f"{theme.key}: projects cover different measures "
                 f"(coverage from {min(coverages):.0%} to "
                 f"{max(coverages):.0%}): their scores rest on different evidence."
             )
+        ranks = _rank_ranges([_bounds(r, theme.key) for r in scored])
         for row in rows:
-            score = row["scores"].get(theme.key)
-            row.setdefault("position", {})[theme.key] = (
-                None if score is None else _percentile_rank(scores, score)
-            )
+            row.setdefault("rank", {})[theme.key] = None
+        for row, rank in zip(scored, ranks, strict=True):
+            row["rank"][theme.key] = rank
+        distribution[theme.key]["distinguishable"] = sum(
+            1 for rank in ranks if rank["best"] == rank["worst"]
+        )
     return {
         "framework": {"id": framework.id, "version": framework.version, "name": framework.name},
-        "method": METHOD,
+        "method": COMPARISON_METHOD,
         "projects": rows,
         "distribution": distribution,
         "caveats": caveats,
     }
+
+
+def _bounds(row: dict, theme: str) -> tuple[float, float]:
+    score, interval = row["scores"][theme], row["intervals"].get(theme)
+    return (interval[0], interval[1]) if interval else (score, score)
+
+
+def _rank_ranges(bounds: list[tuple[float, float]]) -> list[dict]:
+    """For each (low, high): the best and worst rank (1 = highest) among all, in n log n."""
+    lows = sorted(low for low, _ in bounds)
+    highs = sorted(high for _, high in bounds)
+    n = len(bounds)
+    return [
+        {
+            "best": 1 + n - bisect.bisect_right(lows, high),
+            "worst": n - bisect.bisect_left(highs, low),
+            "of": n,
+        }
+        for low, high in bounds
+    ]
 
 
 def _distribution(scores: list[float]) -> dict:
@@ -344,10 +502,3 @@ def _distribution(scores: list[float]) -> dict:
         "min": scores[0],
         "max": scores[-1],
     }
-
-
-def _percentile_rank(sorted_scores: list[float], score: float) -> float:
-    """Share of projects scoring below, counting ties as half (0-100)."""
-    below = bisect.bisect_left(sorted_scores, score)
-    equal = bisect.bisect_right(sorted_scores, score) - below
-    return round((below + equal / 2) / len(sorted_scores) * 100, 1)

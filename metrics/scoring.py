@@ -22,12 +22,13 @@ def normalise(measure: Measure, value: float) -> float:
 
 
 def value_interval(
-    measure: Measure, value: float, sample_size: int | None
+    measure: Measure, value: float, effective_n: float | None
 ) -> tuple[float, float] | None:
-    """95% Wilson interval of a survey percentage, in percent; None when not a survey value."""
-    if not measure.survey or not sample_size:
+    """95% Wilson interval of a survey percentage, in percent, for the effective sample size
+    (the sample size divided by the design effect); None when not a survey value."""
+    if not measure.survey or not effective_n:
         return None
-    low, high = wilson_interval(value / 100.0, sample_size)
+    low, high = wilson_interval(value / 100.0, effective_n)
     return low * 100.0, high * 100.0
 
 
@@ -44,12 +45,26 @@ def score_interval(
 def weighted_mean(scores: Iterable[tuple[float, float]], method: str) -> float:
     """Weighted mean of (score, weight) pairs, weights renormalised over those given.
 
-    ``geometric`` is the shifted geometric mean prod((s + 1) ** w) - 1: it penalises
-    imbalance between measures (less compensation) yet accepts scores of 0, and it never
-    exceeds the arithmetic mean (AM-GM on s + 1)."""
-    pairs = list(scores)
+    - ``arithmetic``: sum(w s) / sum(w), fully compensating;
+    - ``geometric``: prod(s ** (w / sum(w))), the standard weighted geometric mean (the
+      HDI's): less compensating, and a score of 0 anywhere makes it 0;
+    - ``geometric_shifted``: prod((s + 1) ** (w / sum(w))) - 1, less compensating yet a
+      single 0 does not wipe out the rest.
+    Both geometric means never exceed the arithmetic mean (AM-GM)."""
+    pairs = scores if isinstance(scores, list) else list(scores)
+    if method == "arithmetic":  # the common case, in one pass: comparisons call this a lot
+        total = weighted = 0.0
+        for score, weight in pairs:
+            total += weight
+            weighted += score * weight
+        return weighted / total
     total = sum(weight for _, weight in pairs)
-    if method == "arithmetic":
-        return sum(score * weight for score, weight in pairs) / total
-    log_mean = sum(weight * math.log(score + 1.0) for score, weight in pairs) / total
-    return min(100.0, max(0.0, math.exp(log_mean) - 1.0))
+    if method == "geometric":
+        if any(score <= 0 for score, _ in pairs):
+            return 0.0
+        log_mean = sum(weight * math.log(score) for score, weight in pairs) / total
+        return min(100.0, math.exp(log_mean))
+    if method == "geometric_shifted":
+        log_mean = sum(weight * math.log(score + 1.0) for score, weight in pairs) / total
+        return min(100.0, max(0.0, math.exp(log_mean) - 1.0))
+    raise ValueError(f"unknown aggregation {method!r}")

@@ -324,12 +324,16 @@ def test_comparison_across_projects(client, org, make_actor, make_user, login):
     assert titles["Isiolo grazing agreements"]["scores"]["violence"] == 70.0
     assert titles["Dialogue clubs in Kenema"]["scores"]["violence"] == 50.8  # its latest period
     assert comparison["distribution"]["violence"]["median"] == 60.4
-    assert titles["Isiolo grazing agreements"]["position"]["violence"] == 75.0
+    isiolo = titles["Isiolo grazing agreements"]
+    assert isiolo["intervals"]["violence"][0] < 70.0 < isiolo["intervals"]["violence"][1]
+    assert isiolo["rank"]["violence"] == {"best": 1, "worst": 1, "of": 2}  # intervals apart
     assert any(c.startswith("violence:") for c in comparison["caveats"])
     only_kenya = client.get("/api/v1/reports/comparison?country=KE").get_json()
     assert [row["title"] for row in only_kenya["projects"]] == ["Isiolo grazing agreements"]
     as_csv = client.get("/api/v1/reports/comparison?format=csv").get_data(as_text=True)
-    assert as_csv.splitlines()[0].startswith("project,title,violence_score")
+    assert as_csv.splitlines()[0].startswith(
+        "project,title,violence_score,violence_low,violence_high,violence_rank_best"
+    )
     chart = client.get(f"/api/v1/reports/comparison?format=svg&highlight={first}")
     assert chart.content_type.startswith("image/svg+xml")
 

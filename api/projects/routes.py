@@ -271,9 +271,10 @@ class Comparison(MethodView):
     @blp.alt_response(422, description="Invalid filter")
     @blp.doc(
         description="Who: anyone (published projects). Each project's latest theme scores "
-        "side by side, "
-        "their distribution (median, quartiles) and each project's position, with caveats where "
-        "coverage differs. format=csv, or a chart as svg or png (highlight= marks one project).",
+        "with their 95% intervals side by side, their distribution (median, quartiles) and the "
+        "range of ranks each project's interval allows (overlapping ranges cannot be told "
+        "apart), with caveats where coverage differs. format=csv, or a chart as svg or png "
+        "(highlight= marks one project).",
         responses={"200": {"content": {"text/csv": {}, "image/svg+xml": {}, "image/png": {}}}},
     )
     def get(self, args):
