@@ -42,6 +42,7 @@ MAX_GROUP_KEY = 40  # sex=…, age=…
 MAX_GROUP_VALUE = 100
 MAX_GROUPS_TEXT = 500  # the whole canonical group, "age=18-24;sex=female"
 MAX_SAMPLE_SIZE = 1_000_000_000
+MAX_DESIGN_EFFECT = 100.0  # far above any real survey's (cluster surveys: about 1.5 to 10)
 TEXT_COLUMNS = tuple(MAX_LENGTH)
 _COLUMN_SET = frozenset(COLUMNS)
 
@@ -150,8 +151,8 @@ def value_from_row(
         elif sample_size is not None and sample_size > MAX_SAMPLE_SIZE:
             bad("sample_size", f"must be at most {MAX_SAMPLE_SIZE:,}")
             sample_size = None
-    design_effect = _positive(row, "design_effect", bad)
-    effective_size = _positive(row, "effective_sample_size", bad)
+    design_effect = _positive(row, "design_effect", bad, MAX_DESIGN_EFFECT)
+    effective_size = _positive(row, "effective_sample_size", bad, MAX_SAMPLE_SIZE)
     if design_effect is not None and effective_size is not None:
         bad("effective_sample_size", "give design_effect or effective_sample_size, not both")
     groups = _groups(row.get("disaggregation"), bad)
@@ -205,12 +206,12 @@ def value_from_row(
     )
 
 
-def _positive(row: dict, column: str, bad) -> float | None:
+def _positive(row: dict, column: str, bad, high: float) -> float | None:
     if row.get(column) in (None, ""):
         return None
     number = _number(row[column], column, bad)
-    if number is not None and not number > 0:
-        bad(column, "must be above 0")
+    if number is not None and not 0 < number <= high:
+        bad(column, f"must be above 0 and at most {high:,g}")
         return None
     return number
 

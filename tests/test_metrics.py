@@ -567,7 +567,7 @@ def test_design_effects_are_read_from_csv_and_checked():
         "(conflict_deaths is not a survey measure)",
         (6, "design_effect"): "the effective sample size 20.0 is below the framework's "
         "minimum of 30 for a survey measure",
-        (7, "design_effect"): "must be above 0",
+        (7, "design_effect"): "must be above 0 and at most 100",
         (8, "design_effect"): "must be a finite number",
     }
 

@@ -178,7 +178,8 @@ def test_a_bom_is_accepted_a_header_alone_or_an_empty_body_is_not(client, org):
             1,
             "comment",
             "unknown column; expected some of measure, period, start, end, value, "
-            "sample_size, disaggregation, pillar, paired, source, note",
+            "sample_size, design_effect, effective_sample_size, disaggregation, pillar, "
+            "paired, source, note",
         )
     ]
     assert problems_of(bulk(client, org, other, "measure,period,start,end,value,value\n"))[0][

@@ -346,3 +346,73 @@ def test_bulk_retries_are_idempotent(client, org):
     again = upload(client, headers, project_id, body)
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert len(client.get(f"/api/v1/projects/{project_id}/values").get_json()) == 1
+
+
+def test_a_cluster_survey_carries_its_design_effect_through_the_api(client, org):
+    project_id = create_project(client, org)
+    body = (
+        "measure,period,start,end,value,sample_size,design_effect,effective_sample_size\n"
+        "feels_safe,baseline,2024-01-01,2024-03-31,42,400,2,\n"
+        "takes_action,baseline,2024-01-01,2024-03-31,28,400,,150.5\n"
+    )
+    assert upload(client, org["member"], project_id, body).status_code == 201
+    posted = client.post(
+        f"/api/v1/projects/{project_id}/values",
+        json={
+            "measure": "willing_violence",
+            "period": "baseline",
+            "start": "2024-01-01",
+            "end": "2024-03-31",
+            "value": 30,
+            "sample_size": 400,
+            "design_effect": 1.6,
+        },
+        headers=org["member"],
+    )
+    assert posted.status_code == 201, posted.get_json()
+    stored = {
+        v["measure"]: v for v in client.get(f"/api/v1/projects/{project_id}/values").get_json()
+    }
+    assert (
+        stored["feels_safe"]["design_effect"],
+        stored["feels_safe"]["effective_sample_size"],
+    ) == (2.0, None)
+    assert stored["takes_action"]["effective_sample_size"] == 150.5
+    measures = client.get(f"/api/v1/projects/{project_id}/report").get_json()["measures"]
+    safe = measures["feels_safe"]["baseline"]
+    assert (safe["sample_size"], safe["effective_sample_size"], safe["design_effect"]) == (
+        400,
+        200.0,
+        2.0,
+    )
+    assert safe["value_interval"] == [35.37, 48.93]  # Wilson for 42% of 200, not of 400
+    assert measures["willing_violence"]["baseline"]["effective_sample_size"] == 250.0
+
+    both = upload(
+        client,
+        org["member"],
+        project_id,
+        "measure,period,start,end,value,sample_size,design_effect,effective_sample_size\n"
+        "feels_less_human,baseline,2024-01-01,2024-03-31,20,400,2,200\n"
+        "inclusive_decisions,baseline,2024-01-01,2024-03-31,20,400,-1,\n",
+    )
+    assert both.status_code == 422
+    assert [(r["line"], r["column"]) for r in both.get_json()["errors"]["rows"]] == [
+        (2, "effective_sample_size"),
+        (3, "design_effect"),
+    ]
+    negative = client.post(
+        f"/api/v1/projects/{project_id}/values",
+        json={
+            "measure": "service_satisfaction",
+            "period": "baseline",
+            "start": "2024-01-01",
+            "end": "2024-03-31",
+            "value": 30,
+            "sample_size": 400,
+            "design_effect": 0,
+        },
+        headers=org["member"],
+    )
+    assert negative.status_code == 422, negative.get_json()
+    assert "design_effect" in str(negative.get_json()["errors"]), negative.get_json()

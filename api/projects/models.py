@@ -9,6 +9,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Enum,
@@ -87,6 +88,9 @@ class IndicatorValue(Base):
     end_on: Mapped[date] = mapped_column(Date)
     value: Mapped[float] = mapped_column(Float)
     sample_size: Mapped[int | None] = mapped_column(Integer)
+    # Cluster or weighted surveys: one or the other, never both (metrics.report.Value).
+    design_effect: Mapped[float | None] = mapped_column(Float)
+    effective_sample_size: Mapped[float | None] = mapped_column(Float)
     disaggregation: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     group_key: Mapped[str] = mapped_column(
         String(500), server_default=""
@@ -102,6 +106,12 @@ class IndicatorValue(Base):
 
     __table_args__ = (
         Index("ix_indicator_values_project", "project_id", "superseded_at"),
+        CheckConstraint(
+            "(design_effect IS NULL OR design_effect > 0) "
+            "AND (effective_sample_size IS NULL OR effective_sample_size > 0) "
+            "AND (design_effect IS NULL OR effective_sample_size IS NULL)",
+            name="design_effect_or_effective_size",
+        ),
         # One current value per project, measure, period and group.
         Index(
             "uq_indicator_values_current",

@@ -197,7 +197,8 @@ class BulkValues(MethodView):
         security=BEARER,
         parameters=[IDEMPOTENCY_KEY],
         description=EDITORS + " Body: a JSON array of values, NDJSON (one value per line), CSV "
-        "(columns measure, period, start, end, value, sample_size, disaggregation as k=v;k=v, "
+        "(columns measure, period, start, end, value, sample_size, design_effect, "
+        "effective_sample_size, disaggregation as k=v;k=v, "
         "pillar, paired, source, note; a UTF-8 BOM is fine) or an XLSX workbook (its first "
         "sheet, with the same header row). Every format is streamed and goes through the same "
         "rules and limits; unknown columns or fields are errors. All rows are stored or none.",

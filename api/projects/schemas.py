@@ -5,6 +5,7 @@ from api import limits
 from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, Mapping, unique, validate_bbox
 from api.schemas import PageArgsSchema
 from metrics.data import (
+    MAX_DESIGN_EFFECT,
     MAX_GROUP_KEY,
     MAX_GROUP_VALUE,
     MAX_GROUPS_TEXT,
@@ -131,6 +132,22 @@ class ValueSchema(ma.Schema):
         allow_none=True,
         validate=v.Range(1, MAX_SAMPLE_SIZE),
         metadata={"description": "Required for survey measures"},
+    )
+    design_effect = ma.fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        validate=v.Range(0, MAX_DESIGN_EFFECT, min_inclusive=False),
+        metadata={
+            "description": "Cluster or weighted surveys: the variance of the estimate over a "
+            "simple random sample's of the same size; intervals use sample_size / "
+            "design_effect. Give this or effective_sample_size, not both."
+        },
+    )
+    effective_sample_size = ma.fields.Float(
+        allow_none=True,
+        allow_nan=False,
+        validate=v.Range(0, MAX_SAMPLE_SIZE, min_inclusive=False),
+        metadata={"description": "Cluster or weighted surveys: the effective sample size"},
     )
     disaggregation = Mapping(
         max_properties=20,

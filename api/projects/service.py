@@ -147,10 +147,14 @@ _UPLOAD_TABLE = """
 CREATE TEMPORARY TABLE IF NOT EXISTS upload_values (
     line integer NOT NULL, measure text NOT NULL, period text NOT NULL,
     start_on date NOT NULL, end_on date NOT NULL, value double precision NOT NULL,
-    sample_size integer, disaggregation jsonb NOT NULL, group_key text NOT NULL,
+    sample_size integer, design_effect double precision, effective_sample_size double precision,
+    disaggregation jsonb NOT NULL, group_key text NOT NULL,
     pillar text NOT NULL, paired boolean NOT NULL, source text NOT NULL, note text NOT NULL
 ) ON COMMIT DROP"""
-_COPY = "COPY upload_values FROM STDIN WITH (FORMAT csv, FORCE_NULL (sample_size))"
+_COPY = (
+    "COPY upload_values FROM STDIN WITH (FORMAT csv, "
+    "FORCE_NULL (sample_size, design_effect, effective_sample_size))"
+)
 _SAME_KEY = "v.measure = u.measure AND v.period = u.period AND v.group_key = u.group_key"
 _REPEATS = text(
     """SELECT line, first, count(*) OVER () AS total FROM (
@@ -170,9 +174,10 @@ _SUPERSEDE = text(
 )
 _INSERT = text(
     """INSERT INTO indicator_values (project_id, measure, period, start_on, end_on, value,
-        sample_size, disaggregation, group_key, pillar, paired, source, note, created_by)
-    SELECT :project, measure, period, start_on, end_on, value, sample_size, disaggregation,
-        group_key, pillar, paired, source, note, :user
+        sample_size, design_effect, effective_sample_size, disaggregation, group_key, pillar,
+        paired, source, note, created_by)
+    SELECT :project, measure, period, start_on, end_on, value, sample_size, design_effect,
+        effective_sample_size, disaggregation, group_key, pillar, paired, source, note, :user
     FROM upload_values ORDER BY line"""
 )
 _LINK_SUPERSEDED = text(
@@ -295,7 +300,7 @@ def store_values(
 
 def _copy_row(line: int, v: Value) -> tuple:
     """A value as a row of the COPY (CSV with text quoted: an empty text is not NULL;
-    only a missing sample size is)."""
+    only a missing sample size, design effect or effective sample size is)."""
     return (
         line,
         v.measure,
@@ -304,6 +309,8 @@ def _copy_row(line: int, v: Value) -> tuple:
         v.end.isoformat(),
         v.value,
         v.sample_size,
+        v.design_effect,
+        v.effective_sample_size,
         json.dumps(dict(v.disaggregation)) if v.disaggregation else "{}",
         group_text(v.disaggregation),
         v.pillar,
@@ -335,6 +342,8 @@ def _as_value(row) -> Value:
         value=row.value,
         sample_size=row.sample_size,
         disaggregation=tuple(sorted((row.disaggregation or {}).items())),
+        design_effect=row.design_effect,
+        effective_sample_size=row.effective_sample_size,
         pillar=row.pillar,
         paired=row.paired,
         source=row.source,
