@@ -350,3 +350,63 @@ def test_a_file_that_is_not_a_workbook_is_a_422(client, org):
     assert problems_of(bulk(client, org, project_id, b"PK\x03\x04 not really", XLSX)) == [
         (1, "body", "is not an XLSX workbook")
     ]
+
+
+# -- reports through the API at scale ---------------------------------------------------------
+
+
+def test_comparison_through_the_api_equals_the_library_on_every_project(client, org, session):
+    """The database sends each project's latest period only: the scores must be those the
+    library computes from all of the project's values."""
+    from api.projects import service
+    from metrics import compare, default_framework
+
+    uploads = {
+        # Labels sort against the dates: the latest period is "a-late", not "z-early".
+        "Order by dates": [
+            "feels_safe,z-early,2024-01-01,2024-03-31,40,400",
+            "feels_safe,a-late,2025-01-01,2025-03-31,60,400",
+            "takes_action,a-late,2025-01-01,2025-03-31,30,400",
+        ],
+        # Same start: the later end wins; then the label in code-point order ("B" < "a").
+        "Ties": [
+            "feels_safe,a,2024-01-01,2024-06-30,50,400",
+            "feels_safe,B,2024-01-01,2024-06-30,70,400",
+            "feels_safe,short,2024-01-01,2024-02-01,90,400",
+        ],
+        # The latest period has groups only: no theme score, not an older one.
+        "Groups only at the end": [
+            "feels_safe,baseline,2024-01-01,2024-03-31,42,400,",
+            "feels_safe,endline,2025-01-01,2025-03-31,47,200,sex=female",
+        ],
+    }
+    for title, lines in uploads.items():
+        project_id = create_project(client, org, title=title)
+        body = "\n".join([HEADER + ",disaggregation", *(line.rstrip(",") for line in lines)])
+        assert bulk(client, org, project_id, body).status_code == 201, title
+    corrected = create_project(client, org, title="Corrected")
+    assert bulk(client, org, corrected, f"{HEADER}\n{GOOD}\n").status_code == 201
+    assert (
+        bulk(client, org, corrected, f"{HEADER}\n{GOOD.replace('42', '80')}\n", replace="true")
+    ).status_code == 201
+
+    through_api = client.get("/api/v1/reports/comparison").get_json()
+    framework = default_framework()
+    everything = []
+    for project in sorted(through_api["projects"], key=lambda p: p["project"]):
+        values = [
+            service._as_value(v)
+            for v in service.list_values(session, project["project"], include_superseded=False)
+        ]
+        everything.append((project["project"], project["title"], values))
+    library = compare(framework, everything)
+    assert {p["title"] for p in through_api["projects"]} == {*uploads, "Corrected"}
+    by_id = {p["project"]: p for p in library["projects"]}
+    for project in through_api["projects"]:
+        assert project == by_id[project["project"]], project["title"]
+    assert through_api["distribution"] == library["distribution"]
+    titles = {p["title"]: p for p in through_api["projects"]}
+    assert titles["Order by dates"]["scores"]["violence"] == 60.0
+    assert titles["Ties"]["scores"]["violence"] == 50.0
+    assert titles["Groups only at the end"]["scores"]["violence"] is None
+    assert titles["Corrected"]["scores"]["violence"] == 80.0
