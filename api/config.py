@@ -79,6 +79,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "IDEMPOTENCY_TTL_HOURS": _int(env, "PEACEMAP_IDEMPOTENCY_TTL_HOURS", 24),
         "CLAIM_MINUTES": _int(env, "PEACEMAP_CLAIM_MINUTES", 30),
         "FLAG_REVIEW_THRESHOLD": _int(env, "PEACEMAP_FLAG_REVIEW_THRESHOLD", 3),
+        # Flags per reporter (api/moderation/standing.py): per 24 hours before trust counts,
+        # open urgent ones without standing, and the account age standing needs.
+        "FLAG_DAILY_LIMIT": _int(env, "PEACEMAP_FLAG_DAILY_LIMIT", 20),
+        "FLAG_URGENT_LIMIT": _int(env, "PEACEMAP_FLAG_URGENT_LIMIT", 5),
+        "FLAG_STANDING_DAYS": _int(env, "PEACEMAP_FLAG_STANDING_DAYS", 7),
         # Approved contributions before a contributor's new ones stop being marked unverified.
         "TRACK_RECORD_APPROVALS": _int(env, "PEACEMAP_TRACK_RECORD_APPROVALS", 3),
         # Number of reverse proxies in front of the app whose X-Forwarded-For to trust.

@@ -421,9 +421,12 @@ def flag(client, headers, target_id, reason="misinformation", target_type="actor
     )
 
 
-def test_one_endangers_someone_flag_hides_at_once(client, people, make_actor, session):
+def test_one_endangers_someone_flag_with_standing_hides_at_once(
+    client, people, make_actor, session
+):
+    """(Standing, and what flags of people without it do: tests/test_safety_visibility.py.)"""
     actor_id = make_actor(name="Exposed Group").id
-    _, reporter = people["other"]
+    _, reporter = people["mod2"]  # staff always have standing
     response = flag(client, reporter, actor_id, "endangers_someone", note="Shows the safe house")
     assert response.status_code == 201 and "reporter_id" not in response.get_json()
     assert client.get(f"/api/v1/actors/{actor_id}").status_code == 404
@@ -434,7 +437,7 @@ def test_one_endangers_someone_flag_hides_at_once(client, people, make_actor, se
     assert (
         review["target_id"] == str(actor_id) and review["flags"][0]["reason"] == "endangers_someone"
     )
-    assert review["flags"][0]["reporter_id"] == str(people["other"][0].id)  # moderators only
+    assert review["flags"][0]["reporter_id"] == str(people["mod2"][0].id)  # moderators only
     # The flagger can't review their own flag; another moderator can, and may restore it.
     assert act(client, reporter, review["id"], "dismiss", reason="x").status_code == 403
     assert (

@@ -17,10 +17,21 @@ The promises checked here:
    nothing else: never `hidden`, `status`, `verified` or disclaimers, never an open review,
    and never a finer location precision than the current one. In particular a moderator's
    revert cannot bring back an actor hidden by an `endangers_someone` flag under review.
+5. One `endangers_someone` flag hides at once only when its reporter has standing (staff,
+   or an account of some age with approved contributions or confirmed flags and no record
+   of dismissed ones). Anyone else's goes to the urgent queue, first in line for moderators.
+6. Each reporter has limits: flags per day (higher with trust) and open urgent flags at a
+   time; beyond them a 429 problem says why and when to come back.
+7. Trust grows with confirmed flags and shrinks (twice as fast) with dismissed ones: a
+   reporter whose flags are dismissed loses the power to hide at once.
+8. Moderators see each reporter's record beside the flag; the public never does.
+9. A hostile fresh account that flags a hundred actors as endangering someone hides none
+   of them, is stopped at its limit, and leaves moderators an urgent queue to work.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -451,3 +462,101 @@ def test_a_revert_restores_content_and_nothing_else(client, make_actor, people_h
     assert public["location_precision"] == "region"
     assert public["location"]["coordinates"] == [36.5, -1.5]  # the old point's 1° cell
     assert private["exact_location"]["coordinates"] == [36.82, -1.29]
+
+
+# -- 3. flags without becoming a weapon ---------------------------------------------------------
+
+
+def test_a_fresh_account_cannot_hide_a_hundred_actors(
+    client, make_actor, make_user, login, people_headers
+):
+    ids = [
+        make_actor(
+            name=f"Peace group {i}",
+            location={"type": "Point", "coordinates": [30 + i * 0.1, -1.0]},
+        ).id
+        for i in range(100)
+    ]
+    hostile = login(make_user())
+    answers = [flag(client, hostile, actor_id) for actor_id in ids]
+    accepted = [r for r in answers if r.status_code == 201]
+    refused = [r for r in answers if r.status_code == 429]
+    assert len(accepted) + len(refused) == 100 and 0 < len(accepted) <= 10
+    problem = refused[0].get_json()
+    assert refused[0].content_type == "application/problem+json"
+    assert "flag" in problem["detail"] and int(refused[0].headers["Retry-After"]) > 0
+    assert client.get("/api/v1/actors?limit=1000").get_json()["total"] == 100  # none hidden
+    mod = people_headers("moderator")
+    urgent = reviews(client, mod, "&urgent=true")
+    assert len(urgent) == len(accepted) and all(r["urgent"] for r in urgent)
+    record = urgent[0]["flags"][0]["reporter"]
+    assert record["standing"] is False and record["account_age_days"] == 0
+
+
+def test_standing_flags_hide_at_once_and_others_wait_first_in_line(
+    client, make_actor, make_user, login, people_headers, veteran, session
+):
+    mod = people_headers("moderator")
+    routine = make_actor(name="Routine Flag Org").id
+    for _ in range(3):
+        flag(client, login(make_user()), routine, reason="spam")
+    fresh_target = make_actor(name="Fresh Reporter Target").id
+    assert flag(client, login(make_user()), fresh_target).status_code == 201
+    assert client.get(f"/api/v1/actors/{fresh_target}").status_code == 200  # not hidden
+    queue = reviews(client, mod)
+    assert queue[0]["target_id"] == str(fresh_target)  # urgent first
+    assert queue[0]["urgent"] is True and queue[1]["urgent"] is False
+
+    # A reporter with standing hides the same item at once: the danger is contained.
+    assert flag(client, veteran()[1], fresh_target).status_code == 201
+    assert client.get(f"/api/v1/actors/{fresh_target}").status_code == 404
+    assert reviews(client, mod, "&urgent=true") == []
+    # Moderators themselves always have standing.
+    staff_target = make_actor(name="Staff Flag Target").id
+    assert flag(client, people_headers("moderator"), staff_target).status_code == 201
+    assert client.get(f"/api/v1/actors/{staff_target}").status_code == 404
+
+
+def test_trust_grows_with_confirmed_flags_and_shrinks_with_dismissed_ones(
+    client, make_actor, make_user, login, people_headers, session
+):
+    mod = people_headers("moderator")
+    user = make_user()
+    reporter = login(user)
+    aged(session, user)
+
+    def raise_and_decide(decision):
+        target = make_actor(name=f"Trust target {uuid.uuid4().hex[:6]}").id
+        assert flag(client, reporter, target).status_code == 201
+        review = next(r for r in reviews(client, mod) if r["target_id"] == str(target))
+        assert decide(client, mod, review["id"], decision).status_code == 200
+        return target
+
+    # Without a record, an old account still has no standing: its flag waits.
+    first = raise_and_decide("hide")
+    record = client.get(f"/api/v1/moderation/flags?state=resolved&target_id={first}", headers=mod)
+    assert record.get_json()["items"][0]["reporter"]["confirmed_flags"] == 1
+    raise_and_decide("hide")
+    # Two confirmed flags: standing; the next flag hides at once.
+    hidden_at_once = make_actor(name="Now hidden at once").id
+    assert flag(client, reporter, hidden_at_once).status_code == 201
+    assert client.get(f"/api/v1/actors/{hidden_at_once}").status_code == 404
+    (review,) = [r for r in reviews(client, mod) if r["target_id"] == str(hidden_at_once)]
+    assert review["flags"][0]["reporter"]["standing"] is True
+    assert decide(client, mod, review["id"], "dismiss").status_code == 200
+    # One dismissal weighs as much as two confirmations: standing is gone.
+    waits = make_actor(name="Waits for review").id
+    assert flag(client, reporter, waits).status_code == 201
+    assert client.get(f"/api/v1/actors/{waits}").status_code == 200
+    (review,) = [r for r in reviews(client, mod) if r["target_id"] == str(waits)]
+    record = review["flags"][0]["reporter"]
+    assert (record["confirmed_flags"], record["dismissed_flags"], record["trust"]) == (2, 1, 0)
+    assert record["standing"] is False and review["urgent"] is True
+
+
+def test_the_reporters_record_is_for_moderators_only(client, make_actor, make_user, login):
+    actor_id = make_actor().id
+    response = flag(client, login(make_user()), actor_id, reason="misinformation")
+    assert response.status_code == 201
+    body = response.get_data(as_text=True)
+    assert "reporter" not in body and "standing" not in body and "trust" not in body

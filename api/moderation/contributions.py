@@ -222,6 +222,8 @@ def _queue_conditions(args: dict):
         yield Contribution.themes.overlap(themes)
     if languages := args.get("language"):
         yield Contribution.language.in_(languages)
+    if (urgent := args.get("urgent")) is not None:
+        yield Contribution.urgent.is_(urgent)
     if (hours := args.get("older_than_hours")) is not None:
         yield Contribution.submitted_at <= _now() - timedelta(hours=hours)
     if (hours := args.get("newer_than_hours")) is not None:
@@ -239,7 +241,8 @@ def queue(session: Session, args: dict, *, limit: int) -> tuple[list[Contributio
     stmt = (
         select(Contribution)
         .where(*conditions, Contribution.state.in_(states))
-        .order_by(order, Contribution.id)
+        # Urgent flag reviews first: someone may be in danger and the item is still up.
+        .order_by(Contribution.urgent.desc(), order, Contribution.id)
         .limit(limit)
         .offset(args["offset"])
     )

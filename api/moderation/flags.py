@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.errors import Conflict, Forbidden, Unprocessable
 from api.moderation.items import MODELS, get_item, record_change, set_disclaimers, set_hidden
 from api.moderation.models import Contribution, Flag
+from api.moderation.standing import Policy, check_limits, record_of
 from api.moderation.workflow import OPEN
 from api.principal import Principal
 
@@ -19,11 +20,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def flag(session: Session, principal: Principal, data: dict, *, review_threshold: int) -> Flag:
-    """Flag published content. One ``endangers_someone`` flag hides the item at once,
-    pending review; ``review_threshold`` open flags of any reason put it in the queue."""
+def flag(
+    session: Session, principal: Principal, data: dict, *, review_threshold: int, policy: Policy
+) -> Flag:
+    """Flag published content, within the reporter's limits (api.moderation.standing). An
+    ``endangers_someone`` flag from someone with standing hides the item at once, pending
+    review; from anyone else it puts the item in the urgent queue, still up. Either opens a
+    review; so do ``review_threshold`` open flags of any reason."""
     target_type, target_id = data["target_type"], data["target_id"]
     item = get_item(session, target_type, target_id, principal, lock=True)
+    reporter = record_of(session, principal.user_id, policy)
+    check_limits(reporter, data["reason"])
     duplicate = session.scalar(
         select(Flag.id).where(
             Flag.target_type == target_type,
@@ -45,7 +52,8 @@ def flag(session: Session, principal: Principal, data: dict, *, review_threshold
     session.add(new_flag)
     session.flush()
     endangers = data["reason"] == "endangers_someone"
-    if endangers and not item.hidden:
+    hides = endangers and reporter.standing
+    if hides and not item.hidden:
         record_change(
             session,
             item,
@@ -62,8 +70,10 @@ def flag(session: Session, principal: Principal, data: dict, *, review_threshold
     )
     if endangers or open_flags >= review_threshold:
         review = _open_review(session, target_type, item)
-        if endangers:
+        if hides:
             review.payload = {**review.payload, "auto_hidden": True}
+        # Someone may be in danger and the item is still up: first in line for moderators.
+        review.urgent = (endangers or review.urgent) and not item.hidden
         session.execute(
             update(Flag)
             .where(Flag.target_type == target_type, Flag.target_id == item.id, Flag.state == "open")
@@ -89,6 +99,7 @@ def _open_review(session: Session, target_type: str, item) -> Contribution:
             target_type=target_type,
             target_id=item.id,
             payload={"auto_hidden": False},
+            urgent=False,
             themes=list(item.themes),
             country=getattr(item, "country", None),
             public_location=getattr(item, "public_location", None),

@@ -38,6 +38,7 @@ from api.moderation.schemas import (
     RevisionSchema,
     proposal_variants,
 )
+from api.moderation.standing import Policy, records
 from api.permissions import can, is_staff, require, who
 from api.privacy import disclose, private_fields, redact
 from api.revisions.service import history
@@ -90,10 +91,20 @@ def represent(contribution, principal, *, detail: bool = False) -> dict:
     else:
         data["payload"] = redact(proposes, data["payload"])
     if contribution.kind == "flag_review":
-        data["flags"] = FlagReviewSchema(many=True).dump(
-            service.flags_of_review(db.session, contribution.id)
-        )
+        data["flags"] = with_records(service.flags_of_review(db.session, contribution.id))
     return data
+
+
+def _flag_policy() -> Policy:
+    return Policy.from_config(current_app.config)
+
+
+def with_records(flags) -> list[dict]:
+    """Flags as moderators see them: each with its reporter's record (never public)."""
+    found = records(db.session, [f.reporter_id for f in flags], _flag_policy())
+    return [
+        {**FlagReviewSchema().dump(f), "reporter": found[f.reporter_id].asdict()} for f in flags
+    ]
 
 
 @contributions_blp.route("/contributions")
@@ -209,15 +220,28 @@ class Flags(MethodView):
     @contributions_blp.alt_response(401, description="Not signed in")
     @contributions_blp.alt_response(404, description="No such published item")
     @contributions_blp.alt_response(409, description="You already have an open flag on it")
+    @contributions_blp.alt_response(
+        429, description="Beyond your flags per day, or your open urgent flags (Retry-After)"
+    )
     @contributions_blp.doc(
         security=BEARER,
         parameters=[IDEMPOTENCY_KEY],
-        description=f"Who: {who('flag.create')}. Your name is never shown to the public.",
+        description=f"Who: {who('flag.create')}. Your name is never shown to the public. "
+        "An endangers_someone flag hides the item at once if you have standing (staff, or an "
+        "account of some age with a record of approved contributions or confirmed flags); "
+        "otherwise it puts the item first in the moderators' queue. Flags per day grow with "
+        "confirmed flags and shrink with dismissed ones.",
     )
     def post(self, data):
         """Flag published content as misinformation, harmful, endangering someone, spam…"""
         threshold = current_app.config["FLAG_REVIEW_THRESHOLD"]
-        new_flag = service.flag(db.session, current_principal(), data, review_threshold=threshold)
+        new_flag = service.flag(
+            db.session,
+            current_principal(),
+            data,
+            review_threshold=threshold,
+            policy=_flag_policy(),
+        )
         return json_response(FlagSchema().dump(new_flag), 201)
 
 
@@ -360,9 +384,7 @@ class FlagList(MethodView):
         """Flags, oldest first"""
         limit = page_size(args)
         rows = service.list_flags(db.session, args, limit=limit)
-        return page_response(
-            FlagReviewSchema(many=True).dump(rows), offset=args["offset"], limit=limit
-        )
+        return page_response(with_records(rows), offset=args["offset"], limit=limit)
 
 
 ITEM = "/items/<any(" + ", ".join(TARGET_TYPES) + "):target_type>/<uuid:target_id>"

@@ -113,6 +113,9 @@ class ContributionReviewSchema(ContributionSchema):
     claimed_until = ma.fields.AwareDateTime(allow_none=True)
     decided_by = ma.fields.UUID(allow_none=True)
     duplicates = ma.fields.List(ma.fields.Dict())
+    urgent = ma.fields.Boolean(
+        metadata={"description": "flag_review: someone may be in danger and the item is up"}
+    )
     diff = ma.fields.Dict(
         metadata={
             "description": "Edits: per field, base, current and proposed values, and conflict"
@@ -185,6 +188,12 @@ class QueueArgsSchema(PageArgsSchema):
     older_than_hours = ma.fields.Float(validate=v.Range(min=0))
     newer_than_hours = ma.fields.Float(validate=v.Range(min=0))
     sort = ma.fields.String(load_default="oldest", validate=v.OneOf(("oldest", "newest")))
+    urgent = ma.fields.Boolean(
+        metadata={
+            "description": "true: only flag reviews where someone may be in danger and the "
+            "item is still up (they always come first)"
+        }
+    )
 
     @ma.validates("bbox")
     def check_bbox(self, bbox, **kwargs):
@@ -223,9 +232,27 @@ class FlagSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
 
 
+class ReporterRecordSchema(ma.Schema):
+    """A reporter's record (api/moderation/standing.py), for moderators only."""
+
+    role = ma.fields.String()
+    account_age_days = ma.fields.Integer()
+    approved_contributions = ma.fields.Integer()
+    confirmed_flags = ma.fields.Integer()
+    dismissed_flags = ma.fields.Integer()
+    trust = ma.fields.Integer(metadata={"description": "confirmed flags - 2 x dismissed flags"})
+    standing = ma.fields.Boolean(
+        metadata={"description": "Whether one endangers_someone flag of theirs hides at once"}
+    )
+    flags_last_day = ma.fields.Integer()
+    daily_limit = ma.fields.Integer(allow_none=True, metadata={"description": "None: staff"})
+    open_urgent_flags = ma.fields.Integer()
+
+
 class FlagReviewSchema(FlagSchema):
     reporter_id = ma.fields.UUID()
     review_id = ma.fields.UUID(allow_none=True)
+    reporter = ma.fields.Nested(ReporterRecordSchema)
 
 
 class FlagQueryArgsSchema(PageArgsSchema):
