@@ -10,7 +10,7 @@ export PEACEMAP_PORT_OFFSET ?= 0
 export PEACEMAP_PG_PORT ?= $(shell echo $$((54329 + $(PEACEMAP_PORT_OFFSET))))
 FLASK := .venv/bin/flask --app wsgi
 
-.PHONY: run test test-tools db db-stop venv lint format bench
+.PHONY: run test test-tools db db-stop redis stop venv lint format bench
 
 venv:
 	@scripts/venv.sh
@@ -19,7 +19,12 @@ db:
 	@if [ -n "$$DATABASE_URL" ]; then echo "Using DATABASE_URL; no local cluster started."; \
 	else scripts/db.sh start; fi
 
-run: venv db
+# Rate-limit counters shared by every worker and process (README, "Rate limits").
+redis:
+	@if [ -n "$$PEACEMAP_RATELIMIT_STORAGE" ]; then echo "Using PEACEMAP_RATELIMIT_STORAGE; no local Redis started."; \
+	else scripts/redis.sh start; fi
+
+run: venv db redis
 	@$(FLASK) db upgrade
 	@$(FLASK) seeds demo
 	@echo "Peacemap on http://$(HOST):$(PORT)  (the map page)"
@@ -36,11 +41,15 @@ test-tools:
 	@scripts/apt.sh gdal-bin chromium
 	@scripts/contract-tools.sh
 
-test: venv db test-tools
+test: venv db redis test-tools
 	@.venv/bin/pytest $(PYTEST_ARGS)
 
 db-stop:
 	@scripts/db.sh stop
+
+# Stop every server the project started.
+stop: db-stop
+	@scripts/redis.sh stop
 
 lint: venv
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -8,7 +8,7 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import boundary, crypto, http, privacy
+from api import auth, boundary, crypto, http, privacy
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     boundary.init_app(app)  # after http's body-type check, which sets upload sizes
     privacy.init_app(app)
     limiter.init_app(app)
+    auth.init_app(app)  # after the limiter: a request with bad credentials is counted first
 
     api = PeacemapApi(
         app,

@@ -14,8 +14,39 @@ CHALLENGE = 'Bearer realm="peacemap"'
 
 
 def current_principal() -> Principal:
+    """The caller; a 401 if the request's credentials are bad."""
+    principal = _resolved()
+    if isinstance(principal, Unauthorized):
+        raise principal
+    return principal
+
+
+def init_app(app) -> None:
+    """Refuse bad credentials on every request, also where the view would not ask who is
+    calling (a bad token is an error, not an anonymous visit). Registered after the rate
+    limiter, so that the refused request has been counted against its address first."""
+    app.before_request(_refuse_bad_credentials)
+
+
+def _refuse_bad_credentials() -> None:
+    current_principal()
+
+
+def counted_principal() -> Principal:
+    """Whom a request counts against for rate limits. A request whose credentials fail is
+    counted by its address, like any anonymous one, so that guessing tokens is throttled
+    (and a bad token never spends a real user's budget)."""
+    principal = _resolved()
+    return Principal(ip=request.remote_addr) if isinstance(principal, Unauthorized) else principal
+
+
+def _resolved() -> Principal | Unauthorized:
+    """Authenticate once per request; a failure is kept too, so it is not looked up twice."""
     if "principal" not in g:
-        g.principal = _authenticate()
+        try:
+            g.principal = _authenticate()
+        except Unauthorized as failure:
+            g.principal = failure
     return g.principal
 
 

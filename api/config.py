@@ -89,7 +89,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Number of reverse proxies in front of the app whose X-Forwarded-For to trust.
         "TRUSTED_PROXIES": _int(env, "PEACEMAP_TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": env.get("PEACEMAP_RATELIMIT_ENABLED", "true").lower() != "false",
-        "RATELIMIT_STORAGE_URI": env.get("PEACEMAP_RATELIMIT_STORAGE", "memory://"),
+        # Counters shared by every worker and process: the project's own Redis by default.
+        "RATELIMIT_STORAGE_URI": env.get("PEACEMAP_RATELIMIT_STORAGE")
+        or f"redis://127.0.0.1:{env.get('PEACEMAP_REDIS_PORT') or local_server_port(env, 56379)}/0",
+        # While Redis is unreachable each worker counts on its own (logged), rather than
+        # failing every request; README, "Rate limits".
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ANONYMOUS": env.get("PEACEMAP_RATELIMIT_ANONYMOUS", "300/minute"),
         "RATELIMIT_USER": env.get("PEACEMAP_RATELIMIT_USER", "1200/minute"),
         "RATELIMIT_CREDENTIALS": env.get("PEACEMAP_RATELIMIT_CREDENTIALS", "10/minute;50/hour"),

@@ -8,6 +8,7 @@ import uuid
 from functools import cache
 
 import pytest
+import redis
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -78,6 +79,40 @@ def app(database_urls):
             "RATELIMIT_ENABLED": False,  # tests/test_accounts.py checks the limits on its own app
         }
     )
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The shared rate-limit store that `make test` starts (scripts/redis.sh), database 1
+    (the service uses 0), as the tests' database is ``<name>_test``: the limit tests run
+    against the real Redis, never against a per-process fallback."""
+    url = make_url(from_environment()["RATELIMIT_STORAGE_URI"]).set(database="1")
+    url = url.render_as_string(hide_password=False)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"Redis at {url} is not running ({error}); `make test` starts it.")
+    return url
+
+
+@pytest.fixture
+def limited_app(database_urls, connection, redis_url):
+    """An app with rate limits on, counting in the test Redis database, emptied first so
+    that no other test's counters count: ``limited_app(RATELIMIT_USER="4/minute")``."""
+
+    def make(**config):
+        redis.Redis.from_url(redis_url).flushdb()
+        settings = {
+            **database_urls,
+            "SECRET_KEY": SECRET_KEY,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            **config,
+        }
+        created = create_app(settings)
+        db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+        return created
+
+    return make
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import create_app
 from api.accounts.models import AuditEvent, LocationAccess, User
-from tests.conftest import PASSWORD, SECRET_KEY, actor_payload
+from tests.conftest import PASSWORD, actor_payload
 
 REGISTRATION = {"email": "Ana.Perez@Example.org", "display_name": "Ana", "password": PASSWORD}
 
@@ -392,19 +391,10 @@ def test_exact_location_reads_are_logged(client, world, session):
 
 
 @pytest.fixture
-def limited_client(database_url, connection):
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "RATELIMIT_CREDENTIALS": "2/minute",
-            "RATELIMIT_ANONYMOUS": "3/minute",
-            "RATELIMIT_USER": "4/minute",
-        }
+def limited_client(limited_app):
+    app = limited_app(
+        RATELIMIT_CREDENTIALS="2/minute", RATELIMIT_ANONYMOUS="3/minute", RATELIMIT_USER="4/minute"
     )
-    from api.db import db
-
-    db.factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     return app.test_client()
 
 

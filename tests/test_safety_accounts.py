@@ -9,8 +9,16 @@
 4. An Idempotency-Key binds the method, path, query string, body and caller: the same key
    on any other request is a 422 that says so, never someone else's or another request's
    reply; a key expires after PEACEMAP_IDEMPOTENCY_TTL_HOURS and is then a new request.
+5. Rate limits are counted in Redis, shared by every worker and process: requests made by
+   another process count against the same caller. Requests with a bad Authorization
+   header (unknown token, wrong scheme) count against the caller's address, so guessing
+   tokens is throttled like any anonymous traffic.
 """
 
+import json
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,3 +216,57 @@ def test_a_key_expires(client, make_user, login, session, app):
     again = _contribute(client, headers, name="A different proposal after expiry")
     assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
     assert again.get_json()["id"] != first.get_json()["id"]
+
+
+# -- 5. rate limits ---------------------------------------------------------------------------
+
+
+def test_bad_tokens_from_one_address_are_rate_limited(limited_app):
+    client = limited_app(RATELIMIT_ANONYMOUS="5/minute").test_client()
+    guesses = [{"Authorization": f"Bearer pm_guess{n}"} for n in range(4)] + [
+        {"Authorization": "Basic YWRtaW46YWRtaW4="},
+        {"Authorization": "Bearer pm_guess5"},
+    ]
+    statuses = [client.get("/api/v1/themes", headers=h).status_code for h in guesses]
+    assert statuses == [401] * 5 + [429]
+    blocked = client.get("/api/v1/themes", headers={"Authorization": "Bearer pm_guess6"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    # The address is blocked as a whole: anonymous reads from it too.
+    assert client.get("/api/v1/themes").status_code == 429
+
+
+def test_a_bad_token_does_not_spend_a_signed_in_users_budget(limited_app, make_user, login):
+    client = limited_app(RATELIMIT_ANONYMOUS="2/minute", RATELIMIT_USER="5/minute").test_client()
+    headers = login(make_user())
+    bad = {"Authorization": "Bearer pm_not_a_token"}
+    assert [client.get("/api/v1/themes", headers=bad).status_code for _ in range(3)] == [
+        401,
+        401,
+        429,
+    ]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+def test_limits_are_shared_by_every_process(limited_app, redis_url, database_url):
+    app = limited_app(RATELIMIT_ANONYMOUS="3/minute")
+    other_process = textwrap.dedent(
+        f"""
+        import json
+        from api import create_app
+        app = create_app({{
+            "DATABASE_URL": {database_url!r},
+            "SECRET_KEY": "another-worker-0123456789abcdefghijklmnop",
+            "RATELIMIT_STORAGE_URI": {redis_url!r},
+            "RATELIMIT_ANONYMOUS": "3/minute",
+        }})
+        client = app.test_client()
+        print(json.dumps([client.get("/api/v1/openapi.json").status_code for _ in range(2)]))
+        """
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", other_process], capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == [200, 200]
+    client = app.test_client()
+    assert [client.get("/api/v1/openapi.json").status_code for _ in range(2)] == [200, 429]
