@@ -746,3 +746,78 @@ def test_command_line_names_the_problem_in_a_framework_file_without_a_traceback(
         assert result.returncode == 2, name
         assert expected in result.stderr, (name, result.stderr)
         assert "Traceback" not in result.stderr, name
+
+
+# -- charts tell the truth ------------------------------------------------------------------------
+
+
+def svg_parts(svg: bytes):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = " ".join("".join(t.itertext()) for t in root.iter(f"{ns}text"))
+    return root, ns, texts
+
+
+def test_a_radar_chart_draws_missing_themes_as_missing_with_intervals_coverage_and_names():
+    from io import BytesIO
+
+    from PIL import Image
+
+    from metrics.charts import radar_chart, radar_series
+
+    values = [v for v in example_values() if v.measure != "takes_action"]
+    report = compute_report(FRAMEWORK, values)
+    report["project"] = {"title": "Dialogue clubs in Kenema: $5 a club <&>"}
+    series = radar_series(report)
+    assert list(series) == ["baseline", "endline"]
+    agency = next(p for p in series["endline"] if p["theme"] == "agency")
+    assert agency["score"] is None  # drawn as a gap, never as 0
+    violence = next(p for p in series["endline"] if p["theme"] == "violence")
+    assert violence["interval"] == report["themes"]["violence"]["endline"]["interval"]
+
+    svg = radar_chart(report, "svg")
+    root, ns, texts = svg_parts(svg)
+    title, desc = root[0], root[1]
+    assert (title.tag, desc.tag) == (f"{ns}title", f"{ns}desc")
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "chart-title chart-desc"
+    assert title.text.startswith("Dialogue clubs in Kenema: $5 a club <&>: theme scores 0-100")
+    assert "baseline (2024-01-01 to 2024-12-31) and endline (2025-01-01 to 2025-12-31)" in (
+        title.text
+    )
+    assert "agency: no data (0 of 1 measures)" in desc.text
+    assert "violence 50.8, 95% interval 48.3 to 53.3 (2 of 4 measures)" in desc.text
+    assert "no overall score (agency: no data)" in desc.text
+    # The drawn text: project, periods, coverage on each axis, "no data" where nothing is.
+    for shown in (
+        "Dialogue clubs in Kenema: $5 a club <&>",
+        "endline (2025-01-01 to 2025-12-31)",
+        "(2/4 measures)",
+        "(no data)",
+        "95% intervals",
+    ):
+        assert shown in texts, shown
+    png = Image.open(BytesIO(radar_chart(report, "png")))
+    assert "agency: no data" in png.text["Description"]
+    assert png.text["Title"] == title.text
+
+
+def test_a_comparison_chart_names_what_it_compares_and_marks_the_intervals():
+    from metrics.charts import comparison_chart
+
+    day = date(2025, 1, 1)
+    comparison = compare(
+        FRAMEWORK,
+        [
+            (f"p{i}", f"Project {i}", [Value("feels_safe", "latest", day, day, s, 400)])
+            for i, s in enumerate((40, 42, 80))
+        ],
+    )
+    root, _, texts = svg_parts(comparison_chart(comparison, "svg", highlight="p1"))
+    assert root[0].text == "3 projects compared, each at its latest period; highlighted: Project 1"
+    assert "highlighted project 42.0, rank 2 to 3 (cannot be told apart from others) of 3" in (
+        root[1].text
+    )
+    assert "agency: no project has data" in root[1].text
+    assert "no data" in texts

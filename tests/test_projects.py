@@ -1,5 +1,8 @@
 """Projects, indicator data and reports through the API: the whole calculator flow."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,7 +10,8 @@ import pytest
 from metrics import compute_report, default_framework
 from metrics.data import read_csv
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "metrics" / "examples" / "worked-example.csv"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "metrics" / "examples" / "worked-example.csv"
 
 
 @pytest.fixture
@@ -64,6 +68,7 @@ def test_the_calculator_from_data_to_report(client, org):
     assert "theme,violence,endline,,50.8" in as_csv.get_data(as_text=True)
     svg = client.get(f"/api/v1/projects/{project_id}/report?format=svg")
     assert svg.content_type.startswith("image/svg+xml") and b"<svg" in svg.data
+    assert b'<title id="chart-title">Dialogue clubs in Kenema: theme scores' in svg.data
     png = client.get(f"/api/v1/projects/{project_id}/report?format=png")
     assert png.content_type == "image/png" and png.data.startswith(b"\x89PNG")
     bad = client.get(f"/api/v1/projects/{project_id}/report?baseline=midline")
@@ -416,3 +421,91 @@ def test_a_cluster_survey_carries_its_design_effect_through_the_api(client, org)
     )
     assert negative.status_code == 422, negative.get_json()
     assert "design_effect" in str(negative.get_json()["errors"]), negative.get_json()
+
+
+def test_the_command_line_reproduces_a_report_with_the_projects_own_indicators(
+    client, org, tmp_path
+):
+    project_id = create_project(client, org)
+    indicator = {
+        "key": "cement_houses",
+        "name": "Households building in cement",
+        "theme": "agency",
+        "unit": "percent",
+        "polarity": "higher_is_better",
+        "valid_range": [0, 100],
+        "goalposts": [0, 100],
+        "survey": True,
+    }
+    assert (
+        client.post(
+            f"/api/v1/projects/{project_id}/indicators", json=indicator, headers=org["member"]
+        ).status_code
+        == 201
+    )
+    values = EXAMPLE.read_text() + (
+        "cement_houses,baseline,2024-01-01,2024-03-31,12,400,,,household survey,\n"
+        "cement_houses,endline,2025-10-01,2025-12-31,19,380,,,household survey,\n"
+    )
+    assert upload(client, org["member"], project_id, values).status_code == 201
+    framework = client.get(f"/api/v1/projects/{project_id}/framework")
+    assert framework.status_code == 200
+    document = framework.get_json()
+    assert document["measures"][-1]["key"] == "cement_houses"
+    assert document["measures"][-1]["pillar"] == "lived_experiences"
+    (tmp_path / "framework.json").write_text(json.dumps(document))
+    (tmp_path / "values.csv").write_text(values)
+    offline = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metrics",
+            "report",
+            "--framework",
+            str(tmp_path / "framework.json"),
+            "--data",
+            str(tmp_path / "values.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    cli = json.loads(offline.stdout)
+    report = client.get(f"/api/v1/projects/{project_id}/report").get_json()
+    for key in ("framework", "themes", "overall", "change", "measures", "breakdowns"):
+        assert report[key] == cli[key], key
+    assert report["themes"]["agency"]["endline"]["coverage"]["present"] == [
+        "takes_action",
+        "cement_houses",
+    ]
+    # Without the project's framework, the command refuses the project's own measure.
+    plain = subprocess.run(
+        [sys.executable, "-m", "metrics", "report", "--data", str(tmp_path / "values.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert plain.returncode == 1 and "'cement_houses' is not a measure" in plain.stderr
+    hidden = create_project(client, org, title="Draft", status="draft")
+    assert client.get(f"/api/v1/projects/{hidden}/framework").status_code == 404
+
+
+def test_an_indicator_with_disordered_or_infinite_goalposts_is_refused(client, org):
+    project_id = create_project(client, org)
+    indicator = {
+        "key": "market_days",
+        "name": "Market days a month",
+        "theme": "agency",
+        "unit": "days",
+        "polarity": "higher_is_better",
+        "valid_range": [0, 31],
+        "goalposts": [30, 1],
+    }
+    response = client.post(
+        f"/api/v1/projects/{project_id}/indicators", json=indicator, headers=org["member"]
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["indicator"] == [
+        "measure.goalposts: must be ordered: min < max (got [30, 1])"
+    ]

@@ -288,6 +288,21 @@ class Comparison(MethodView):
         )
 
 
+@blp.route("/projects/<uuid:project_id>/framework")
+class ProjectFramework(MethodView):
+    @blp.response(200, FrameworkSchema)
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.doc(
+        description=READERS + " The standard framework plus the project's own indicators: save "
+        "it and run `python -m metrics report --framework it.json --data values.csv` to "
+        "reproduce the project's report offline."
+    )
+    def get(self, project_id):
+        """The framework a project's reports are computed with"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return json_response(service.effective_framework_document(db.session, project.id))
+
+
 @blp.route("/metrics/framework")
 class CurrentFramework(MethodView):
     @blp.response(200, FrameworkSchema)

@@ -244,7 +244,7 @@ class FrameworkSchema(ma.Schema):
     version = ma.fields.String()
     name = ma.fields.String()
     themes = ma.fields.List(ma.fields.Dict())
-    pillars = ma.fields.List(ma.fields.Dict())
+    pillars = ma.fields.List(ma.fields.String())
     measures = ma.fields.List(ma.fields.Dict())
     minimum_sample_size = ma.fields.Integer()
     overall = ma.fields.Dict()

@@ -24,7 +24,7 @@ from api.visibility import PUBLIC, is_public
 from geo import filters
 from metrics import Framework, FrameworkError, Value, compare, compute_report, default_framework
 from metrics.data import Problem, group_text, value_from_row
-from metrics.framework import measure_from_dict
+from metrics.framework import default_framework_document, load_framework, measure_from_dict
 
 BATCH = 5000  # rows per COPY
 MAX_REPORTED_PROBLEMS = 1000
@@ -119,6 +119,16 @@ def framework_for(session: Session, project_id: uuid.UUID) -> Framework:
         select(ProjectIndicator.definition).where(ProjectIndicator.project_id == project_id)
     )
     return default_framework().with_measures([measure_from_dict(d) for d in own])
+
+
+def effective_framework_document(session: Session, project_id: uuid.UUID) -> dict:
+    """The document of the framework this project's reports are computed with: the
+    standard one plus the project's own indicators, as ``python -m metrics report
+    --framework`` takes it, so that anyone can reproduce the report offline."""
+    document = default_framework_document()
+    document["measures"] = [*document["measures"], *indicators_of(session, project_id)]
+    load_framework(document)  # the document given out is one the command accepts
+    return document
 
 
 def indicators_of(session: Session, project_id: uuid.UUID) -> list[dict]:
