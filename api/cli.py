@@ -26,6 +26,7 @@ db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
 seeds_cli = AppGroup("seeds", help="Demo and synthetic data.")
 keys_cli = AppGroup("keys", help="Data keys: exact locations and contacts are sealed with them.")
+privacy_cli = AppGroup("privacy", help="Location safety.")
 CLUSTER_FROM_ROWS = 100_000
 
 
@@ -48,6 +49,19 @@ def db_upgrade():
         admin_url=config["ADMIN_DATABASE_URL"],
     )
     click.echo("Database schema is up to date.")
+
+
+@privacy_cli.command("regeneralise")
+def privacy_regeneralise():
+    """Recompute every public location under the current generalisation rules."""
+    from api.actors.models import Actor
+    from api.content import regeneralise
+    from api.observations.models import Observation
+
+    for name, model in (("actors", Actor), ("observations", Observation)):
+        moved = regeneralise(db.session, model)
+        db.session.commit()
+        click.echo(f"{name}: {moved} public locations moved.")
 
 
 @seeds_cli.command("demo")
@@ -175,3 +189,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seeds_cli)
+    app.cli.add_command(privacy_cli)

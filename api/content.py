@@ -11,9 +11,9 @@ from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import MultiPolygon, Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Boolean, Enum, String, inspect, text
+from sqlalchemy import Boolean, Enum, String, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from api.crypto import SealedPoint
 from api.errors import Unprocessable
@@ -68,9 +68,28 @@ def place(item: Located, point: BaseGeometry, precision: str, country: str | Non
     item.location = from_shape(point, srid=SRID)
     item.location_precision = precision
     item.country = country
-    item.public_location = from_shape(
-        Point(public_point(point.x, point.y, precision, country)), srid=SRID
-    )
+    item.public_location = _public_location(point, precision, country)
+
+
+def _public_location(point: BaseGeometry, precision: str, country: str | None) -> WKBElement:
+    return from_shape(Point(public_point(point.x, point.y, precision, country)), srid=SRID)
+
+
+def regeneralise(session: Session, model, *, batch: int = 2000) -> int:
+    """Recompute every stored public location under the current rules (run after they
+    change: ``flask privacy regeneralise``); returns how many moved. Those that move get a
+    new version, so clients see them in the changes feed."""
+    moved = 0
+    ids = session.scalars(select(model.id).order_by(model.id)).all()
+    for start in range(0, len(ids), batch):
+        for item in session.scalars(select(model).where(model.id.in_(ids[start : start + batch]))):
+            fresh = _public_location(to_shape(item.location), item.location_precision, item.country)
+            if to_shape(fresh).equals_exact(to_shape(item.public_location), 0):
+                continue
+            item.public_location = fresh
+            moved += 1
+        session.flush()
+    return moved
 
 
 def exact_point(item: Located) -> BaseGeometry:

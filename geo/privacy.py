@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 
+import numpy as np
+import shapely
 from shapely.geometry import box
 
 from geo import countries as country_data
@@ -68,18 +70,135 @@ def public_point(
     return _cell_point(column, row, size, country)
 
 
+# A cell's part inside the country must be at least this share of the whole cell: the
+# promise of a precision level is an area, not a cell that a border or a coast has cut.
+MIN_SHARE = 0.5
+
+
 @lru_cache(maxsize=65536)
 def _cell_point(column: int, row: int, size: float, country: str | None) -> tuple[float, float]:
-    west, south = -180 + column * size, -90 + row * size
-    centre = (west + size / 2, south + size / 2)
-    if country is None or country_data.contains(country, *centre):
-        return _rounded(centre)
-    boundary = country_data.countries()[country].boundary
-    inside = boundary.intersection(box(west, south, west + size, south + size))
-    if inside.is_empty:  # the exact point was outside its country: fall back to the country
+    """The public point of every exact point in this cell (and country)."""
+    boundary = None if country is None else country_data.countries()[country].boundary
+    if boundary is None:  # no outline to cut the cell with: its centre
+        return _rounded(_centre(column, row, size))
+    if _share(column, row, size, country) >= MIN_SHARE:
+        return _own_point(column, row, size, country)
+    # Too little of the cell is in the country: the nearest cell that is at least half in it
+    # stands for it (the first ring of neighbours that has one), else the whole country.
+    # (A cell far from its country, which only unchecked bulk data can hold, gets the
+    # country at once.)
+    distance = _distance(column, row, size, country)
+    if distance > country_data.BORDER_TOLERANCE_DEG:
         return country_data.countries()[country].point
-    point = inside.representative_point()
+    for ring in _rings(column, row, size, country):
+        shares = [(_share(c, r, size, country), c, r) for c, r in _touching(ring, size, country)]
+        best = max(
+            (s for s in shares if s[0] >= MIN_SHARE),
+            key=lambda s: (s[0], -abs(s[1] - column) - abs(s[2] - row), s[1], s[2]),
+            default=None,
+        )
+        if best is not None:
+            return _own_point(best[1], best[2], size, country)
+    return country_data.countries()[country].point
+
+
+def _own_point(column: int, row: int, size: float, country: str) -> tuple[float, float]:
+    """A cell's own public point: its centre, or a point of its part inside the country."""
+    centre = _centre(column, row, size)
+    if country_data.contains(country, *centre):
+        return _rounded(centre)
+    west, south = -180 + column * size, -90 + row * size
+    boundary = country_data.countries()[country].boundary
+    point = boundary.intersection(
+        box(west, south, west + size, south + size)
+    ).representative_point()
     return _rounded((point.x, point.y))
+
+
+def _centre(column: int, row: int, size: float) -> tuple[float, float]:
+    return -180 + (column + 0.5) * size, -90 + (row + 0.5) * size
+
+
+@lru_cache(maxsize=262144)
+def _share(column: int, row: int, size: float, country: str) -> float:
+    """How much of the cell (by area on the sphere) lies inside the country."""
+    west, south = -180 + column * size, -90 + row * size
+    cell = box(west, south, west + size, south + size)
+    tree, parts = _parts(country)
+    touching = [parts[i] for i in tree.query(cell, predicate="intersects")]
+    if not touching:
+        return 0.0
+    if any(part.contains(cell) for part in touching):
+        return 1.0
+    inside = sum(_equal_area(shapely.clip_by_rect(p, *cell.bounds)) for p in touching)
+    return inside / _equal_area(cell)
+
+
+@cache
+def _parts(country: str) -> tuple[shapely.STRtree, list]:
+    """The country's polygons, indexed: a cell is measured against the few it touches."""
+    boundary = country_data.countries()[country].boundary
+    parts = list(getattr(boundary, "geoms", [boundary]))
+    for part in parts:
+        shapely.prepare(part)
+    return shapely.STRtree(parts), parts
+
+
+def _equal_area(geometry) -> float:
+    """Area in the cylindrical equal-area projection (x = lon, y = sin lat): proportional
+    to the area on the sphere, which is all a ratio needs."""
+    return shapely.transform(
+        geometry, lambda xy: np.column_stack([xy[:, 0], np.sin(np.radians(xy[:, 1]))])
+    ).area
+
+
+def _rings(column: int, row: int, size: float, country: str):
+    """Rings of cells around a cell, nearest first, as far as the country reaches.
+    Columns wrap around the antimeridian; rows stop at the poles."""
+    columns, rows = round(360 / size), round(180 / size)
+    boundary = country_data.countries()[country].boundary
+    for k in range(1, _reach(column, row, size, boundary) + 1):
+        top, bottom = range(column - k, column + k + 1), range(row - k + 1, row + k)
+        ring = [(c, row - k) for c in top] + [(c, row + k) for c in top]
+        ring += [(column - k, r) for r in bottom] + [(column + k, r) for r in bottom]
+        yield [(c % columns, r) for c, r in ring if 0 <= r < rows]
+
+
+def _distance(column: int, row: int, size: float, country: str) -> float:
+    """Degrees from the cell to the nearest part of the country."""
+    west, south = -180 + column * size, -90 + row * size
+    tree, _ = _parts(country)
+    _, distance = tree.query_nearest(
+        box(west, south, west + size, south + size), return_distance=True, all_matches=False
+    )
+    return float(distance[0])
+
+
+def _touching(cells: list[tuple[int, int]], size: float, country: str) -> list[tuple[int, int]]:
+    """The cells that touch the country at all (one indexed query for all of them)."""
+    if not cells:
+        return []
+    columns, rows = np.array(cells, dtype=float).T
+    west, south = -180 + columns * size, -90 + rows * size
+    boxes = shapely.box(west, south, west + size, south + size)
+    tree, _ = _parts(country)
+    hits = np.unique(tree.query(boxes, predicate="intersects")[0])
+    return [cells[i] for i in hits]
+
+
+def _reach(column: int, row: int, size: float, boundary) -> int:
+    """How many rings of cells it takes to cover the country from this cell (per part,
+    so that a country across the antimeridian is measured the short way round)."""
+    columns = round(360 / size)
+    reach = 0
+    for part in getattr(boundary, "geoms", [boundary]):
+        west, south, east, north = part.bounds
+        for lon in (west, east):
+            apart = abs(column - math.floor((lon + 180) / size)) % columns
+            reach = max(reach, min(apart, columns - apart))
+        for lat in (south, north):
+            reach = max(reach, abs(row - math.floor((lat + 90) / size)))
+    return reach
 
 
 def _rounded(point: tuple[float, float]) -> tuple[float, float]:

@@ -562,7 +562,8 @@ def test_observations_keep_their_author_and_exact_place_private(client, people):
     assert act(client, mod, cid, "approve").status_code == 200
     response = client.get("/api/v1/observations?country=MM")
     (item,) = response.get_json()["items"]
-    assert item["location"]["coordinates"] == [96.5, 16.5]
+    # Yangon's 1° cell is mostly the Gulf of Martaban: the cell inland stands for it.
+    assert item["location"]["coordinates"] == [95.5, 17.5]
     assert item["disclaimers"] == ["community_reported", "unverified"]
     text = response.get_data(as_text=True)
     assert str(author_user.id) not in text and "96.1234" not in text and "author" not in text

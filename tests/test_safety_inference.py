@@ -22,14 +22,19 @@ Each test tries, over HTTP, what a hostile contributor or client would do. The p
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shapely.geometry import shape
-from sqlalchemy import select, update
+import shapely
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point, box, shape
+from sqlalchemy import select, text, update
 
 from api.accounts.models import LocationAccess
 from api.actors.models import Actor
+from geo.countries import countries
+from geo.privacy import CELL_SIZE_DEG, Precision
 
 # A women's-rights group in Busia, Kenya, 2 km from the Ugandan border, and one in Nairobi,
 # 300 km from it. Both publish their locality only.
@@ -311,3 +316,89 @@ def test_public_responses_stay_cacheable(client, make_actor):
     actor = make_actor(location_precision="locality")
     response = client.get(f"/api/v1/actors/{actor.id}")
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+# -- 2. the generalisation guarantee is about area ---------------------------------------------
+
+# Along real borders and coasts, small and thin countries included; Fiji crosses the
+# antimeridian. Singapore, Bahrain and Luxembourg are smaller than half a region cell: the
+# whole country is all that can be left of them, and their country is public anyway.
+SWEEP = ("GM", "LB", "CL", "SG", "BH", "LU", "PS", "QA", "SL", "FJ")
+SMALLER_THAN_A_REGION = {"SG", "BH", "LU", "PS", "QA", "GM", "LB"}
+
+
+def border_points(code: str, count: int) -> list[tuple[float, float]]:
+    """Points just inside a country's borders and coasts, spread along them."""
+    inner = countries()[code].boundary.buffer(-0.02)
+    parts = sorted(getattr(inner, "geoms", [inner]), key=lambda p: -p.exterior.length)
+    rings = [p.exterior for p in parts[:4]]
+    total = sum(r.length for r in rings)
+    spots = []
+    for ring in rings:
+        share = max(2, round(count * ring.length / total))
+        for i in range(share):
+            spot = ring.interpolate(i / share, normalized=True)
+            spots.append((round(spot.x, 5), round(spot.y, 5)))
+    return spots
+
+
+def area_left_km2(session, public: Point, precision: str, code: str) -> tuple[float, float]:
+    """On the spheroid, by PostGIS: the area of the public point's cell inside the country,
+    and the area of the whole cell (what an attacker who knows the rules is left with)."""
+    boundary = countries()[code].boundary
+    if precision == "country":
+        cell = boundary.envelope
+    else:
+        size = CELL_SIZE_DEG[Precision(precision)]
+        west = math.floor((public.x + 180) / size) * size - 180
+        south = math.floor((public.y + 90) / size) * size - 90
+        cell = box(west, south, west + size, south + size)
+    part = shapely.clip_by_rect(boundary, *cell.bounds)
+    left, whole = session.execute(
+        text(
+            "SELECT ST_Area(ST_Intersection(ST_MakeValid(ST_GeomFromWKB(:part, 4326)),"
+            " ST_GeomFromWKB(:cell, 4326))::geography) / 1e6,"
+            " ST_Area(ST_GeomFromWKB(:cell, 4326)::geography) / 1e6"
+        ),
+        {"part": part.wkb, "cell": cell.wkb},
+    ).one()
+    return left, whole
+
+
+@pytest.mark.parametrize("precision", ["locality", "region"])
+def test_a_public_point_leaves_at_least_half_a_cell_along_borders_and_coasts(
+    client, make_actor, session, precision
+):
+    failures = []
+    for code in SWEEP:
+        for lon, lat in border_points(code, 12):
+            actor = make_actor(location=point(lon, lat), location_precision=precision, country=code)
+            body = client.get(f"/api/v1/actors/{actor.id}").get_json()
+            public = shape(body["location"])
+            assert body["country"] == code
+            if public.equals(Point(countries()[code].point)):
+                # No cell of this level in the country is half inside it: all of it is left.
+                left, _ = area_left_km2(session, public, "country", code)
+                whole = area_left_km2(session, Point(lon, lat), precision, code)[1]
+                if left < whole / 2 and code not in SMALLER_THAN_A_REGION:
+                    failures.append((code, lon, lat, "country", round(left)))
+                continue
+            left, whole = area_left_km2(session, public, precision, code)
+            if left < whole / 2:
+                failures.append((code, lon, lat, round(left), round(whole)))
+    assert failures == []
+
+
+def test_public_locations_stored_under_older_rules_are_recomputed(app, make_actor, session):
+    # Freetown's 1° cell is mostly sea: stored as its sliver's point, as the old rule did.
+    actor = make_actor(location=point(-13.234, 8.484), location_precision="region")
+    sliver = "SRID=4326;POINT(-13.2 8.45)"
+    session.execute(update(Actor).where(Actor.id == actor.id).values(public_location=sliver))
+    session.commit()
+    session.expire_all()
+    result = app.test_cli_runner().invoke(args=["privacy", "regeneralise"])
+    assert "actors: 1 public locations moved." in result.output, result.output
+    session.expire_all()
+    fixed = session.get(Actor, actor.id)
+    assert to_shape(fixed.public_location).equals(Point(-12.5, 8.5))
+    assert fixed.version == 2  # clients see it move in the changes feed
