@@ -83,7 +83,7 @@ def regeneralise(session: Session, model, *, batch: int = 2000) -> int:
     ids = session.scalars(select(model.id).order_by(model.id)).all()
     for start in range(0, len(ids), batch):
         for item in session.scalars(select(model).where(model.id.in_(ids[start : start + batch]))):
-            fresh = _public_location(to_shape(item.location), item.location_precision, item.country)
+            fresh = _public_location(exact_point(item), item.location_precision, item.country)
             if to_shape(fresh).equals_exact(to_shape(item.public_location), 0):
                 continue
             item.public_location = fresh

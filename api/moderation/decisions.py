@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.actors.models import Actor
 from api.actors.service import create_actor, update_actor
-from api.content import snapshot
+from api.content import exact_point, snapshot
 from api.errors import Conflict, Forbidden, NotFound, ProblemError, Unprocessable
 from api.moderation.contributions import get_contribution, load_proposal
 from api.moderation.flags import decide_flags
@@ -236,7 +235,7 @@ def edit_checks(session: Session, contribution: Contribution) -> dict:
     payload = contribution.payload
     if actor is None or "country" not in payload or "location" in payload:
         return {}
-    point = to_shape(actor.location)
+    point = exact_point(actor)
     return {"country_holds_exact_location": bool(contains(payload["country"], point.x, point.y))}
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
-from api.content import place
+from api.content import exact_point, place
 from api.errors import NotFound
 from api.observations.models import Observation
 from api.permissions import is_staff
@@ -36,7 +35,7 @@ def follow_actor_precision(session: Session, actor: Actor) -> None:
     for observation in session.scalars(linked):
         precision = coarsest(observation.location_precision, actor.location_precision)
         if precision != observation.location_precision:
-            place(observation, to_shape(observation.location), precision, observation.country)
+            place(observation, exact_point(observation), precision, observation.country)
 
 
 def create_observation(
