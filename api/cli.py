@@ -43,11 +43,14 @@ def db_upgrade():
             "PEACEMAP_MIGRATION_DATABASE_URL to the owner's URL and DATABASE_URL to a role "
             "with least privilege (README, Production)."
         )
-    migrate.upgrade(
-        config["MIGRATION_DATABASE_URL"],
-        app_url=config["DATABASE_URL"],
-        admin_url=config["ADMIN_DATABASE_URL"],
-    )
+    try:
+        migrate.upgrade(
+            config["MIGRATION_DATABASE_URL"],
+            app_url=config["DATABASE_URL"],
+            admin_url=config["ADMIN_DATABASE_URL"],
+        )
+    except migrate.TooPrivileged as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("Database schema is up to date.")
 
 

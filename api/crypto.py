@@ -12,7 +12,9 @@ What is sealed, in one place (what is private is declared in api.privacy):
 - inside stored documents (revision snapshots and diffs, contribution payloads and the
   snapshots edits were made on), the value of every key in ``PRIVATE_FIELDS``, at any
   depth: ``SealedFields`` (the rest of the document stays queryable JSON);
-- stored responses replayed for idempotent retries: ``SealedText``.
+- stored responses replayed for idempotent retries: ``SealedText``;
+- the notes of flags (free text about someone in danger, often where they are):
+  ``SealedNote``.
 
 Public locations, countries and everything the public may see stay in clear: every
 filter, distance, tile and count already uses them.
@@ -271,6 +273,11 @@ class SealedText(Sealed):
 
     def decode(self, data: bytes) -> str:
         return data.decode()
+
+
+class SealedNote(SealedText):
+    cache_ok = True
+    purpose = "note"
 
 
 class SealedFields(TypeDecorator):

@@ -23,6 +23,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSIONS = ("postgis", "pg_trgm")
@@ -197,6 +198,50 @@ def upgrade(
     command.upgrade(alembic_config(url), revision)
     if app_url and not same_role(app_url, url):
         grant_app_privileges(url, role_of(app_url))
+        check_least_privilege(app_url)
+
+
+class TooPrivileged(RuntimeError):
+    """The service's role could rewrite history or switch safeguards off."""
+
+
+def check_least_privilege(app_url: str) -> None:
+    """Connect as the service and refuse a role that is a superuser, may create roles or
+    databases, bypasses row security, or owns (or inherits an owner of) a table."""
+    engine = create_engine(app_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            role = connection.execute(
+                text(
+                    "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
+                    "FROM pg_roles WHERE rolname = current_user"
+                )
+            ).one()
+            owned = connection.scalars(
+                text(
+                    "SELECT c.relname FROM pg_class c "
+                    "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') "
+                    "AND pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY 1 LIMIT 3"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    powers = [
+        power
+        for power, held in (
+            ("is a superuser", role.rolsuper),
+            ("may create roles", role.rolcreaterole),
+            ("may create databases", role.rolcreatedb),
+            ("bypasses row-level security", role.rolbypassrls),
+            (f"owns tables ({', '.join(owned)})", bool(owned)),
+        )
+        if held
+    ]
+    if powers:
+        raise TooPrivileged(
+            f"The service's database role {role.rolname!r} {'; '.join(powers)}: give "
+            "DATABASE_URL a role with least privilege (README, Database roles)."
+        )
 
 
 def same_role(url: str, other: str) -> bool:

@@ -55,7 +55,7 @@ from api import create_app, crypto, migrate
 from api.actors.models import Actor
 from api.config import ConfigError
 from api.migrate import same_role
-from api.models import Base, IdempotencyRecord, Revision
+from api.models import Base, Flag, IdempotencyRecord, Revision
 from tests.conftest import DATA_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,6 +171,15 @@ def test_service_cannot_change_the_schema(separate_roles, connection):
     assert "permission denied" in refused(connection, "DELETE FROM alembic_version")
 
 
+def test_migrations_check_the_service_role_has_least_privilege(separate_roles):
+    migrate.check_least_privilege(separate_roles["DATABASE_URL"])
+    with pytest.raises(migrate.TooPrivileged, match="owns tables"):
+        migrate.check_least_privilege(separate_roles["MIGRATION_DATABASE_URL"])
+    if separate_roles["ADMIN_DATABASE_URL"]:
+        with pytest.raises(migrate.TooPrivileged, match="is a superuser"):
+            migrate.check_least_privilege(separate_roles["ADMIN_DATABASE_URL"])
+
+
 def test_production_migrations_refuse_to_make_the_service_the_owner(database_url):
     app = create_app(
         {
@@ -199,6 +208,7 @@ CONTACT = {
     "messaging": "signal:quiet-lantern",
     "note": "Meets visitors behind the blue gate",
 }
+FLAG_NOTE = "at the clinic on Riverside Lane"
 NEW_CONTACT = {"email": "second.address@example.org", "phone": "+254 711 364 552"}
 
 
@@ -216,7 +226,7 @@ def needles() -> list[str]:
             found += [struct.pack("<d", value).hex(), struct.pack(">d", value).hex()]
     for contact in (CONTACT, NEW_CONTACT):
         found += list(contact.values())
-    found += ["hidden.defender", "quiet-lantern", "blue gate", "918 273", "364 552"]
+    found += ["hidden.defender", "quiet-lantern", "blue gate", "918 273", "364 552", FLAG_NOTE]
     return found
 
 
@@ -318,6 +328,19 @@ def test_a_dump_of_the_database_reveals_no_exact_location_or_contact(client, con
         headers=mod,
     )
     assert approved.status_code == 200, approved.get_json()
+
+    # A flag that says where the person is, as reporters do.
+    flagged = client.post(
+        "/api/v1/flags",
+        json={
+            "target_type": "actor",
+            "target_id": actor_id,
+            "reason": "endangers_someone",
+            "note": f"This shows her office; she now sleeps {FLAG_NOTE}.",
+        },
+        headers=author,
+    )
+    assert flagged.status_code in (201, 202), flagged.get_json()
 
     everything = dump(connection)
     assert name.lower() in everything  # the dump sees this test's rows...
@@ -516,6 +539,13 @@ def test_the_migration_seals_rows_stored_in_clear_and_back(separate_roles):
                 ),
                 {"id": user_id, "body": json.dumps({"contact": CONTACT})},
             )
+            connection.execute(
+                text(
+                    "INSERT INTO flags (id, target_type, target_id, reporter_id, reason, note) "
+                    "VALUES (gen_random_uuid(), 'actor', :a, :u, 'endangers_someone', :note)"
+                ),
+                {"a": actor_id, "u": user_id, "note": FLAG_NOTE},
+            )
         migrate.upgrade(owner_url, app_url=urls["DATABASE_URL"])
         with engine.begin() as connection:
             assert [needle for needle in needles() if needle.lower() in dump(connection)] == []
@@ -527,12 +557,14 @@ def test_the_migration_seals_rows_stored_in_clear_and_back(separate_roles):
                 assert revision.snapshot == {"name": "Old Row", "contact": CONTACT}
                 stored = session.scalars(select(IdempotencyRecord)).one()
                 assert json.loads(stored.body) == {"contact": CONTACT}
+                assert session.scalars(select(Flag.note)).one() == FLAG_NOTE
         command.downgrade(migrate.alembic_config(owner_url), BEFORE_SEALING)
         with engine.begin() as connection:
             x, contact = connection.execute(
                 text("SELECT ST_X(location), contact FROM actors WHERE id = :id"), {"id": actor_id}
             ).one()
             assert (round(x, 7), contact) == (EXACT[0], CONTACT)
+            assert connection.scalar(text("SELECT note FROM flags")) == FLAG_NOTE
     finally:
         engine.dispose()
         server = create_engine(make_url(admin).set(database="postgres"), poolclass=NullPool)

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.crypto import SealedFields, SealedText
+from api.crypto import SealedFields, SealedNote, SealedText
 from api.db import Base
 
 CONTRIBUTION_KINDS = (
@@ -106,7 +106,8 @@ class Flag(Base):
     target_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     reporter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))  # never public
     reason: Mapped[str] = mapped_column(Enum(*FLAG_REASONS, name="flag_reason"))
-    note: Mapped[str] = mapped_column(Text, server_default="")
+    # What reporters write about someone in danger: sealed at rest (api.crypto).
+    note: Mapped[str] = mapped_column(SealedNote(), default="")
     state: Mapped[str] = mapped_column(
         Enum("open", "resolved", name="flag_state"), server_default="open"
     )
