@@ -511,6 +511,13 @@ def test_standing_flags_hide_at_once_and_others_wait_first_in_line(
     assert flag(client, veteran()[1], fresh_target).status_code == 201
     assert client.get(f"/api/v1/actors/{fresh_target}").status_code == 404
     assert reviews(client, mod, "&urgent=true") == []
+    # Hidden by a moderator directly, an item's review is no longer urgent either.
+    other = make_actor(name="Hidden by a moderator").id
+    assert flag(client, login(make_user()), other).status_code == 201
+    assert [r["target_id"] for r in reviews(client, mod, "&urgent=true")] == [str(other)]
+    hide = f"/api/v1/moderation/items/actor/{other}/hide"
+    assert client.post(hide, json={"reason": "r"}, headers=mod).status_code == 204
+    assert reviews(client, mod, "&urgent=true") == []
     # Moderators themselves always have standing.
     staff_target = make_actor(name="Staff Flag Target").id
     assert flag(client, people_headers("moderator"), staff_target).status_code == 201

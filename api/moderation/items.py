@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.content import snapshot
 from api.errors import Conflict, NotFound
-from api.moderation.models import ModerationEvent
+from api.moderation.models import Contribution, ModerationEvent
+from api.moderation.workflow import OPEN
 from api.observations.service import follow_actor_precision
 from api.permissions import is_staff
 from api.principal import Principal
@@ -85,6 +86,18 @@ def set_hidden(
         reason,
         lambda i: setattr(i, "hidden", hidden),
     )
+    if hidden:
+        # Hidden, the item endangers nobody meanwhile: its open flag review is no longer urgent.
+        session.execute(
+            update(Contribution)
+            .where(
+                Contribution.kind == "flag_review",
+                Contribution.target_type == target_type,
+                Contribution.target_id == item.id,
+                Contribution.state.in_(OPEN),
+            )
+            .values(urgent=False)
+        )
 
 
 def revert_item(
