@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 from api.crypto import SealedPoint
 from api.errors import Unprocessable
 from geo.countries import contains, country_at
-from geo.geojson import SRID
-from geo.privacy import Precision, coarsest, public_point
+from geo.geojson import SRID, short_way_round
+from geo.privacy import Precision, coarsest, public_area, public_point
 
 # Sealed columns load together, on first access (api.crypto).
 PRIVATE_GROUP = "private"
@@ -114,12 +114,30 @@ def replace_location(item: Located, changes: dict) -> None:
 
 
 def area_column(area: BaseGeometry | None):
-    """An area of operation for a MULTIPOLYGON column (a Polygon becomes a MultiPolygon)."""
+    """An area of operation for a MULTIPOLYGON column (a Polygon becomes a MultiPolygon;
+    one drawn across the antimeridian is read the short way round)."""
     if area is None:
         return None
+    area = short_way_round(area)
     if area.geom_type == "Polygon":
         area = MultiPolygon([area])
     return from_shape(area, srid=SRID)
+
+
+def place_area(item, area: BaseGeometry | None) -> None:
+    """Set an actor's area of operation (private as drawn) and, once, its public area,
+    generalised to the actor's precision (geo.privacy.public_area). Call it again when
+    the location's precision or country changes."""
+    item.area = area_column(area)
+    refresh_public_area(item)
+
+
+def refresh_public_area(item) -> None:
+    if item.area is None:
+        item.public_area = None
+        return
+    shown = public_area(to_shape(item.area), item.location_precision, item.country)
+    item.public_area = area_column(shown)
 
 
 # -- snapshots ------------------------------------------------------------------------------
@@ -140,7 +158,7 @@ def snapshot(item) -> dict:
 # Decided by moderators (or by the organisation's choice of precision), never by an old
 # version: a revert leaves these as they are now.
 NOT_CONTENT = frozenset({"hidden", "disclaimers", "status", "verified"})
-PLACEMENT = ("location", "location_precision", "public_location", "country")
+PLACEMENT = ("location", "location_precision", "public_location", "country", "public_area")
 
 
 def restore(item, values: dict) -> None:
@@ -152,6 +170,8 @@ def restore(item, values: dict) -> None:
     if isinstance(item, Located) and values.get("location") is not None:
         precision = coarsest(values["location_precision"], item.location_precision).value
         place(item, shape(values["location"]), precision, values.get("country"))
+    if hasattr(item, "public_area"):  # the old area, shown at the present precision
+        refresh_public_area(item)
 
 
 def _set(item, values: dict) -> None:

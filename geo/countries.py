@@ -77,3 +77,9 @@ def contains(code: str, lon: float, lat: float) -> bool:
     if boundary is None:
         return True
     return shapely.dwithin(boundary, Point(lon, lat), BORDER_TOLERANCE_DEG)
+
+
+def countries_touching(geometry: BaseGeometry) -> set[str]:
+    """The countries whose outlines the geometry touches."""
+    tree, outlined = _index()
+    return {outlined[int(i)].code for i in tree.query(geometry, predicate="intersects")}

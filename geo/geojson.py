@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import shapely
+import shapely.affinity
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -105,3 +107,42 @@ def _check_rings(polygon: list) -> None:
 
 def to_geojson(geometry: BaseGeometry) -> dict:
     return mapping(geometry)
+
+
+def short_way_round(geometry: BaseGeometry) -> BaseGeometry:
+    """A polygon whose edges jump more than 180° of longitude crosses the antimeridian: it
+    is read the short way round (RFC 7946 §3.1.9) and split there into a MultiPolygon,
+    rather than wrapped the long way around the world."""
+    polygons = list(getattr(geometry, "geoms", [geometry]))
+    if not any(_jumps(polygon) for polygon in polygons):
+        return geometry
+    east, west = shapely.box(0, -90, 180, 90), shapely.box(180, -90, 360, 90)
+    parts = []
+    for polygon in polygons:
+        if not _jumps(polygon):
+            parts.append(polygon)
+            continue
+        unwrapped = shapely.transform(
+            polygon,
+            lambda xy: np.column_stack(
+                [np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]]
+            ),
+        )
+        parts.append(unwrapped.intersection(east))
+        parts.append(shapely.affinity.translate(unwrapped.intersection(west), xoff=-360))
+    pieces = [
+        piece
+        for part in parts
+        for piece in getattr(part, "geoms", [part])
+        if piece.geom_type == "Polygon" and not piece.is_empty
+    ]
+    return shapely.MultiPolygon(pieces)
+
+
+def _jumps(polygon) -> bool:
+    rings = [polygon.exterior, *polygon.interiors]
+    return any(bool((np.abs(np.diff(np.asarray(r.coords)[:, 0])) > 180).any()) for r in rings)
+
+
+def _east_of_greenwich(xy):
+    return np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360, xy[:, 0]), xy[:, 1]])

@@ -26,6 +26,7 @@ from functools import cache, lru_cache
 import numpy as np
 import shapely
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from geo import countries as country_data
 
@@ -81,15 +82,22 @@ def _cell_point(column: int, row: int, size: float, country: str | None) -> tupl
     boundary = None if country is None else country_data.countries()[country].boundary
     if boundary is None:  # no outline to cut the cell with: its centre
         return _rounded(_centre(column, row, size))
-    if _share(column, row, size, country) >= MIN_SHARE:
-        return _own_point(column, row, size, country)
-    # Too little of the cell is in the country: the nearest cell that is at least half in it
-    # stands for it (the first ring of neighbours that has one), else the whole country.
-    # (A cell far from its country, which only unchecked bulk data can hold, gets the
-    # country at once.)
-    distance = _distance(column, row, size, country)
-    if distance > country_data.BORDER_TOLERANCE_DEG:
+    stand_in = _stand_in(column, row, size, country)
+    if stand_in is None:
         return country_data.countries()[country].point
+    return _own_point(*stand_in, size, country)
+
+
+@lru_cache(maxsize=65536)
+def _stand_in(column: int, row: int, size: float, country: str) -> tuple[int, int] | None:
+    """The cell whose public point stands for this one: itself when at least half of it is
+    in the country; else the nearest cell that is (the first ring of neighbours that has
+    one); None when no cell of this size is, and the whole country stands for it. (A cell
+    far from its country, which only unchecked bulk data can hold, gets the country.)"""
+    if _share(column, row, size, country) >= MIN_SHARE:
+        return column, row
+    if _distance(column, row, size, country) > country_data.BORDER_TOLERANCE_DEG:
+        return None
     for ring in _rings(column, row, size, country):
         shares = [(_share(c, r, size, country), c, r) for c, r in _touching(ring, size, country)]
         best = max(
@@ -98,8 +106,71 @@ def _cell_point(column: int, row: int, size: float, country: str | None) -> tupl
             default=None,
         )
         if best is not None:
-            return _own_point(best[1], best[2], size, country)
-    return country_data.countries()[country].point
+            return best[1], best[2]
+    return None
+
+
+# An area of operation spanning more cells than this is published as its bounding box on
+# the grid: it says nothing about where the office is, and a phone need not draw it.
+MAX_AREA_CELLS = 400
+# A cell is part of a public area when the area covers at least this share of it: an area
+# drawn tightly around an office must not tell which side of a cell edge the office is on.
+MIN_COVER = 0.25
+
+
+def public_area(area: BaseGeometry, precision: Precision | str, country: str | None):
+    """The area of operation the public may see: as drawn for ``exact`` actors; otherwise
+    the cells of the precision's grid that it covers at least a quarter of (or, for a
+    smaller area, the cell holding it), each replaced by the cell that stands for it in the
+    actor's country as for the public point, so that a small area drawn around an office
+    says no more than the public point; at ``country`` precision, the bounding boxes of the
+    countries it touches."""
+    precision = Precision(precision)
+    if precision is Precision.EXACT:
+        return area
+    if precision is Precision.COUNTRY:
+        outlines = country_data.countries_touching(area) | ({country} if country else set())
+        return shapely.union_all([_outline_box(code) for code in sorted(outlines)])
+    size = CELL_SIZE_DEG[precision]
+    west, south, east, north = area.bounds
+    columns = range(math.floor((west + 180) / size), math.ceil((east + 180) / size))
+    rows = range(math.floor((south + 90) / size), math.ceil((north + 90) / size))
+    if len(columns) * len(rows) > MAX_AREA_CELLS:
+        west, south, east, north = _cell_bounds(
+            [(columns[0], rows[0]), (columns[-1], rows[-1])], size
+        )
+        return box(west[0], south[0], east[1], north[1])
+    candidates = [(c, r) for c in columns for r in rows]
+    boxes = shapely.box(*_cell_bounds(candidates, size))
+    cover = [_equal_area(shapely.intersection(cell, area)) / _equal_area(cell) for cell in boxes]
+    covered = [cell for cell, share in zip(candidates, cover, strict=True) if share >= MIN_COVER]
+    if not covered:
+        inside = area.representative_point()
+        covered = [(math.floor((inside.x + 180) / size), math.floor((inside.y + 90) / size))]
+    cells = set()
+    for column, row in covered:
+        if country is None or country_data.countries()[country].boundary is None:
+            cells.add((column, row))
+        elif _share(column, row, size, country) == 0:
+            cells.add((column, row))  # abroad: nothing to do with the actor's country
+        elif (stand_in := _stand_in(column, row, size, country)) is None:
+            return _outline_box(country)
+        else:
+            cells.add(stand_in)
+    return shapely.union_all(shapely.box(*_cell_bounds(sorted(cells), size)), grid_size=1e-9)
+
+
+def _cell_bounds(cells, size: float):
+    """West, south, east and north of cells (as arrays), on the grid's own decimals."""
+    columns, rows = np.array(cells, dtype=float).reshape(-1, 2).T
+    west, south = np.round(-180 + columns * size, 6), np.round(-90 + rows * size, 6)
+    return west, south, np.round(west + size, 6), np.round(south + size, 6)
+
+
+def _outline_box(code: str):
+    boundary = country_data.countries()[code].boundary
+    point = country_data.countries()[code].point
+    return box(*boundary.bounds) if boundary is not None else box(*point, *point).buffer(1)
 
 
 def _own_point(column: int, row: int, size: float, country: str) -> tuple[float, float]:

@@ -22,13 +22,14 @@ Each test tries, over HTTP, what a hostile contributor or client would do. The p
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import shapely
 from geoalchemy2.shape import to_shape
-from shapely.geometry import Point, box, shape
+from shapely.geometry import Point, box, mapping, shape
 from sqlalchemy import select, text, update
 
 from api.accounts.models import LocationAccess
@@ -402,3 +403,74 @@ def test_public_locations_stored_under_older_rules_are_recomputed(app, make_acto
     fixed = session.get(Actor, actor.id)
     assert to_shape(fixed.public_location).equals(Point(-12.5, 8.5))
     assert fixed.version == 2  # clients see it move in the changes feed
+
+
+# -- 3. areas of operation follow the actor's precision ------------------------------------------
+
+
+def circle(lon, lat, radius_deg):
+    return json.loads(json.dumps(mapping(Point(lon, lat).buffer(radius_deg, quad_segs=8))))
+
+
+def found_by(client, geometry) -> list[str]:
+    query = {"intersects": json.dumps(geometry), "limit": 1000}
+    return [
+        item["id"] for item in client.get("/api/v1/actors", query_string=query).get_json()["items"]
+    ]
+
+
+def test_an_area_drawn_around_an_office_is_public_only_at_the_actors_precision(
+    client, make_actor, make_user, login
+):
+    # A 1 km area around an office 1 km from the edge of its 0.1° cell.
+    office = (36.8219, -1.2921)
+    actor = make_actor(
+        location=point(*office), location_precision="locality", area=circle(*office, 0.01)
+    )
+    body = client.get(f"/api/v1/actors/{actor.id}").get_json()
+    # The public area is the office's whole cell: it does not tell which side of the cell
+    # edge the office is on, nor anything the public point does not.
+    assert shape(body["area"]).equals(box(36.8, -1.3, 36.9, -1.2))
+    private = client.get(
+        f"/api/v1/actors/{actor.id}?include=private", headers=login(make_user(manager_of=actor))
+    ).get_json()
+    assert shape(private["exact_area"]).equals(shape(circle(*office, 0.01)))
+    # `intersects` sees the public area only: anywhere in the cell finds it, just across the
+    # edge (where the drawn area reaches) does not.
+    assert str(actor.id) in found_by(client, circle(36.89, -1.21, 0.001))
+    assert str(actor.id) not in found_by(client, circle(36.8219, -1.3015, 0.001))
+    for precision, expected in (
+        ("region", box(36, -2, 37, -1)),
+        ("country", box(*countries()["KE"].boundary.bounds)),
+    ):
+        other = make_actor(
+            location=point(*office), location_precision=precision, area=circle(*office, 0.01)
+        )
+        area = shape(client.get(f"/api/v1/actors/{other.id}").get_json()["area"])
+        assert area.symmetric_difference(expected).area < 1e-6, precision
+
+
+def test_an_area_in_a_sliver_of_a_cell_is_shown_as_the_cell_that_stands_for_it(client, make_actor):
+    # Freetown's 1° cell is mostly sea: as for the public point, the cell inland stands for it.
+    actor = make_actor(
+        location=point(-13.234, 8.484),
+        location_precision="region",
+        area=circle(-13.234, 8.484, 0.05),
+    )
+    body = client.get(f"/api/v1/actors/{actor.id}").get_json()
+    assert shape(body["area"]).equals(box(-13, 8, -12, 9))
+    assert shape(body["location"]).within(shape(body["area"]))
+
+
+def test_an_area_across_the_antimeridian_is_read_the_short_way_round(client, make_actor):
+    across = {
+        "type": "Polygon",
+        "coordinates": [[[179.5, -17], [-179.5, -17], [-179.5, -16], [179.5, -16], [179.5, -17]]],
+    }
+    actor = make_actor(
+        location=point(179.7, -16.5), location_precision="exact", country="FJ", area=across
+    )
+    area = shape(client.get(f"/api/v1/actors/{actor.id}").get_json()["area"])
+    assert area.area == pytest.approx(1.0)  # two halves of 0.5°, not 359° around the world
+    assert str(actor.id) in found_by(client, circle(-179.8, -16.5, 0.01))
+    assert str(actor.id) not in found_by(client, circle(0, -16.5, 0.01))

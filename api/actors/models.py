@@ -65,7 +65,12 @@ class Actor(Located, Moderated, Base):
     themes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
     # location (restricted), location_precision, public_location, country: see Located.
     countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default=text("'{}'"))
+    # Private: the area of operation as drawn. The public sees public_area, generalised to
+    # the location's precision when written (api.content.place_area).
     area: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+    public_area: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
     )
     founded_year: Mapped[int | None] = mapped_column(Integer)
@@ -95,6 +100,7 @@ class Actor(Located, Moderated, Base):
             postgresql_using="gist",
         ),
         Index("ix_actors_area", "area", postgresql_using="gist"),
+        Index("ix_actors_public_area", "public_area", postgresql_using="gist"),
         Index("ix_actors_themes", "themes", postgresql_using="gin"),
         Index("ix_actors_countries", "countries", postgresql_using="gin"),
         Index("ix_actors_working_languages", "working_languages", postgresql_using="gin"),

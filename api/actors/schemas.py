@@ -164,7 +164,15 @@ class ActorSchema(ma.Schema):
     location_precision = ma.fields.String()
     country = ma.fields.String()
     countries = ma.fields.List(ma.fields.String())
-    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    area = GeoJSONGeometry(
+        allowed=("Polygon", "MultiPolygon"),
+        allow_none=True,
+        attribute="public_area",
+        metadata={
+            "description": "Area of operation, generalised to whole cells of "
+            "location_precision (as drawn for exact actors)"
+        },
+    )
     founded_year = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     verified = ma.fields.Boolean()
@@ -198,6 +206,12 @@ class ActorPrivateSchema(ActorSchema):
         allowed=("Point",),
         attribute="location",
         metadata={"description": "The exact base location; every read is logged"},
+    )
+    exact_area = GeoJSONGeometry(
+        allowed=("Polygon", "MultiPolygon"),
+        allow_none=True,
+        attribute="area",
+        metadata={"description": "The area of operation as drawn; every read is logged"},
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
-from api.content import area_column, place, replace_location, snapshot
+from api.content import place, place_area, refresh_public_area, replace_location, snapshot
 from api.errors import NotFound
 from api.observations.service import follow_actor_precision
 from api.permissions import can, is_staff
@@ -43,12 +43,12 @@ def create_actor(
     data = dict(data)
     check_theme_keys(session, data.get("themes", []))
     actor = Actor(id=actor_id or uuid.uuid4())
-    point = data.pop("location")
-    actor.area = area_column(data.pop("area", None))
+    point, area = data.pop("location"), data.pop("area", None)
     for name, value in data.items():
         if name not in ("country", "location_precision"):
             setattr(actor, name, value)
     place(actor, point, data["location_precision"], data.get("country"))
+    place_area(actor, area)
     actor.disclaimers = list(disclaimers)
     session.add(actor)
     record_revision(session, actor, "actor", action="created", before=None, **provenance.asdict())
@@ -73,10 +73,12 @@ def update_actor(
     before = snapshot(actor)
     if "themes" in changes:
         check_theme_keys(session, changes["themes"])
-    if "area" in changes:
-        actor.area = area_column(changes.pop("area"))
-    precision = actor.location_precision
+    precision, country = actor.location_precision, actor.country
     replace_location(actor, changes)
+    if "area" in changes:
+        place_area(actor, changes.pop("area"))
+    elif (actor.location_precision, actor.country) != (precision, country):
+        refresh_public_area(actor)
     if actor.location_precision != precision:
         follow_actor_precision(session, actor)
     for name, value in changes.items():
@@ -132,7 +134,7 @@ def _conditions(args: dict, principal: Principal):
     if (geometry := args.get("intersects")) is not None:
         yield or_(
             filters.intersects(Actor.public_location, geometry),
-            filters.intersects(Actor.area, geometry),
+            filters.intersects(Actor.public_area, geometry),
         )
     if since := args.get("updated_since"):
         yield Actor.updated_at >= since
