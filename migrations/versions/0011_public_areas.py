@@ -1,8 +1,8 @@
 """Areas of operation follow the actor's precision: a public area, generalised when written
 (geo.privacy.public_area), beside the area as drawn, which becomes private.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import geoalchemy2
@@ -13,8 +13,8 @@ from shapely.geometry import MultiPolygon
 
 from geo.privacy import public_area
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
