@@ -10,7 +10,7 @@ export PEACEMAP_PORT_OFFSET ?= 0
 export PEACEMAP_PG_PORT ?= $(shell echo $$((54329 + $(PEACEMAP_PORT_OFFSET))))
 FLASK := .venv/bin/flask --app wsgi
 
-.PHONY: run test test-tools db db-stop redis stop venv lint format bench
+.PHONY: run test test-tools db db-stop redis smtp stop venv lint format bench
 
 venv:
 	@scripts/venv.sh
@@ -24,12 +24,18 @@ redis:
 	@if [ -n "$$PEACEMAP_RATELIMIT_STORAGE" ]; then echo "Using PEACEMAP_RATELIMIT_STORAGE; no local Redis started."; \
 	else scripts/redis.sh start; fi
 
-run: venv db redis
+# A local SMTP server whose mails land in .smtp/maildir (README, "Mail").
+smtp:
+	@if [ -n "$$PEACEMAP_SMTP_HOST" ]; then echo "Using PEACEMAP_SMTP_HOST; no local SMTP server started."; \
+	else scripts/smtp.sh start; fi
+
+run: venv db redis smtp
 	@$(FLASK) db upgrade
 	@$(FLASK) seeds demo
 	@echo "Peacemap on http://$(HOST):$(PORT)  (the map page)"
 	@echo "  API docs:      http://$(HOST):$(PORT)/api/v1/docs"
 	@echo "  OpenAPI:       http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  Mails sent:    .smtp/maildir (the local SMTP server)"
 	@echo "  Sample query:  http://$(HOST):$(PORT)/api/v1/actors?country=CO&theme=gender&f=geojson"
 	@exec .venv/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - --logger-class api.accesslog.RedactingLogger \
@@ -41,7 +47,7 @@ test-tools:
 	@scripts/apt.sh gdal-bin chromium
 	@scripts/contract-tools.sh
 
-test: venv db redis test-tools
+test: venv db redis smtp test-tools
 	@.venv/bin/pytest $(PYTEST_ARGS)
 
 db-stop:
@@ -50,6 +56,7 @@ db-stop:
 # Stop every server the project started.
 stop: db-stop
 	@scripts/redis.sh stop
+	@scripts/smtp.sh stop
 
 lint: venv
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

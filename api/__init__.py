@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, with ``config`` overriding it (tests)."""
     settings = {**configuration.from_environment(), **(config or {})}
     configuration.check_safe_for_production(settings)
+    configuration.check_mail(settings)
     crypto.install(crypto.keyring_from_config(settings))
 
     app = PeacemapFlask(__name__, static_url_path="/static")

@@ -132,7 +132,7 @@ def users_create_admin(email: str, display_name: str, password: str):
         data = RegisterSchema().load(
             {"email": email, "display_name": display_name, "password": password}
         )
-        user = register(db.session, data, ANONYMOUS, role="admin")
+        user = register(db.session, data, ANONYMOUS, role="admin", verified=True)
     except ValidationError as exc:
         raise click.UsageError(str(exc.messages)) from None
     except ProblemError as exc:

@@ -77,6 +77,17 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
         # How long an Idempotency-Key (and the reply kept for its retries) lives.
         "IDEMPOTENCY_TTL_HOURS": _int(env, "PEACEMAP_IDEMPOTENCY_TTL_HOURS", 24),
+        # Mail (api/mail.py): the local aiosmtpd of scripts/smtp.sh unless configured.
+        "SMTP_HOST": env.get("PEACEMAP_SMTP_HOST") or "127.0.0.1",
+        "SMTP_PORT": _int(env, "PEACEMAP_SMTP_PORT", local_server_port(env, 52525)),
+        "SMTP_TLS": env.get("PEACEMAP_SMTP_TLS") or "none",
+        "SMTP_USER": env.get("PEACEMAP_SMTP_USER") or None,
+        "SMTP_PASSWORD": env.get("PEACEMAP_SMTP_PASSWORD") or None,
+        "SMTP_SENDER": env.get("PEACEMAP_SMTP_SENDER") or "Peacemap <no-reply@peacemap.localhost>",
+        # Where people reach the service; mails name it.
+        "PUBLIC_URL": (env.get("PEACEMAP_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "EMAIL_VERIFICATION_TTL_HOURS": _int(env, "PEACEMAP_EMAIL_VERIFICATION_TTL_HOURS", 48),
+        "PASSWORD_RESET_TTL_MINUTES": _int(env, "PEACEMAP_PASSWORD_RESET_TTL_MINUTES", 60),
         "CLAIM_MINUTES": _int(env, "PEACEMAP_CLAIM_MINUTES", 30),
         "FLAG_REVIEW_THRESHOLD": _int(env, "PEACEMAP_FLAG_REVIEW_THRESHOLD", 3),
         # Flags per reporter (api/moderation/standing.py): per 24 hours before trust counts,
@@ -100,6 +111,20 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_CREDENTIALS": env.get("PEACEMAP_RATELIMIT_CREDENTIALS", "10/minute;50/hour"),
     }
     return config
+
+
+def check_mail(config: dict) -> None:
+    """Mails carry single-use tokens: in production they travel encrypted unless the relay
+    is on this machine."""
+    tls = config.get("SMTP_TLS", "none")
+    if tls not in ("none", "starttls", "ssl"):
+        raise ConfigError(f"PEACEMAP_SMTP_TLS must be none, starttls or ssl, not {tls!r}")
+    local = config.get("SMTP_HOST") in ("127.0.0.1", "::1", "localhost")
+    if config.get("ENV_NAME") == "production" and tls == "none" and not local:
+        raise ConfigError(
+            "Refusing to start in production: PEACEMAP_SMTP_TLS must be starttls or ssl "
+            "for a mail server on another machine (mails carry account tokens)."
+        )
 
 
 def check_safe_for_production(config: dict) -> None:

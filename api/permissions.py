@@ -48,6 +48,11 @@ def signed_in(user, obj=None) -> bool:
     return user is not None
 
 
+def verified(user, obj=None) -> bool:
+    """Signed in with a confirmed email address: what contributing takes."""
+    return user is not None and user.email_verified_at is not None
+
+
 Rule = Callable[[Any, Any], bool]
 
 RULES: dict[str, tuple[Rule, str]] = {
@@ -75,8 +80,8 @@ RULES: dict[str, tuple[Rule, str]] = {
         "admin or the actor's manager",
     ),
     "account.use": (signed_in, "signed-in user"),
-    "contribution.submit": (signed_in, "signed-in user"),
-    "flag.create": (signed_in, "signed-in user"),
+    "contribution.submit": (verified, "signed-in user with a confirmed email address"),
+    "flag.create": (verified, "signed-in user with a confirmed email address"),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
     "claim.release_any": (lambda u, o: is_admin(u), "admin"),
     "project.create": (

@@ -60,7 +60,7 @@ def load_demo_accounts(session: Session, *, production: bool) -> int:
         if find_user_by_email(session, email) is not None:
             continue
         data = {"email": email, "display_name": name, "password": DEMO_PASSWORD}
-        user = register(session, data, ANONYMOUS, role=role)
+        user = register(session, data, ANONYMOUS, role=role, verified=True)
         if membership and organisation is not None:
             set_membership(session, user, organisation.id, membership, ANONYMOUS)
         created += 1

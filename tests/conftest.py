@@ -3,9 +3,17 @@ each test runs in a transaction that is rolled back, so handler commits are save
 
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
+import mailbox as mailbox_module
 import os
+import smtplib
 import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from functools import cache
+from pathlib import Path
 
 import pytest
 import redis
@@ -115,6 +123,37 @@ def limited_app(database_urls, connection, redis_url):
     return make
 
 
+@pytest.fixture(scope="session")
+def smtp_server(app) -> str:
+    """The local SMTP server that `make test` starts (scripts/smtp.sh); its maildir."""
+    host, port = app.config["SMTP_HOST"], app.config["SMTP_PORT"]
+    try:
+        with smtplib.SMTP(host, port, timeout=5) as smtp:
+            smtp.noop()
+    except OSError as error:
+        pytest.fail(f"No SMTP server on {host}:{port} ({error}); `make test` starts it.")
+    root = Path(__file__).resolve().parent.parent
+    return os.environ.get("PEACEMAP_MAILDIR") or str((root / ".smtp" / "maildir").resolve())
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    """The mails the SMTP server received for an address: ``mailbox("ana@example.org")``,
+    oldest first (as email.message.EmailMessage). Addresses in tests are unique, so mails
+    of earlier runs never match."""
+
+    def received(address: str) -> list[EmailMessage]:
+        messages = mailbox_module.Maildir(smtp_server, factory=None, create=False)
+        found = [
+            email.message_from_bytes(messages.get_bytes(key), policy=email.policy.default)
+            for key in messages.iterkeys()
+        ]
+        mine = [m for m in found if address.lower() in m["To"].lower()]
+        return sorted(mine, key=lambda m: email.utils.parsedate_to_datetime(m["Date"]))
+
+    return received
+
+
 @pytest.fixture
 def connection(app):
     connection = db.engine.connect()
@@ -174,15 +213,25 @@ def _password_hash() -> str:
 
 @pytest.fixture
 def make_user(session):
-    """Create a user: ``make_user("moderator")`` or ``make_user(manager_of=actor)``."""
+    """Create a user: ``make_user("moderator")`` or ``make_user(manager_of=actor)``; with a
+    confirmed address unless ``verified=False``."""
 
-    def make(role="contributor", *, email=None, status="active", manager_of=None, member_of=None):
+    def make(
+        role="contributor",
+        *,
+        email=None,
+        status="active",
+        manager_of=None,
+        member_of=None,
+        verified=True,
+    ):
         user = User(
             email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
             display_name=f"Test {role}",
             password_hash=_password_hash(),
             role=role,
             status=status,
+            email_verified_at=datetime.now(UTC) if verified else None,
         )
         session.add(user)
         session.flush()

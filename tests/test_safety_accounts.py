@@ -3,6 +3,13 @@
 1. Suspending an account revokes its tokens: reinstating it does not bring them back.
    Expired tokens are not listed as live. A moderator's claims lapse when they lose the
    role (or are suspended), and an administrator can release anyone's claim.
+2. Email verification and password reset go through a real SMTP server (the tests read
+   the mails it received). Registration and reset requests answer the same whether the
+   address has an account (its owner gets a mail instead), so nobody can probe who is
+   registered. Codes in mails are single-use, expire, are superseded by newer ones, only
+   do what they were sent for, and are stored hashed. An unconfirmed account signs in
+   but cannot contribute or flag. If the mail cannot be sent, nothing is written (503).
+   Demo and CLI-made accounts are confirmed.
 3. Common, breached-list and guessable passwords are refused (zxcvbn's estimate, with the
    user's own email and name counted as known), not only short ones; the problem says
    why and never echoes the password.
@@ -16,16 +23,20 @@
 """
 
 import json
+import re
+import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from api.accounts.models import AuditEvent
+from api.accounts.models import AuditEvent, EmailToken, User
 from api.moderation.models import Contribution, IdempotencyRecord, ModerationEvent
+from tests.conftest import PASSWORD
 from tests.test_moderation import NEW_ACTOR, act, propose
 
 
@@ -270,3 +281,156 @@ def test_limits_are_shared_by_every_process(limited_app, redis_url, database_url
     assert json.loads(ran.stdout.strip().splitlines()[-1]) == [200, 200]
     client = app.test_client()
     assert [client.get("/api/v1/openapi.json").status_code for _ in range(2)] == [200, 429]
+
+
+# -- 2. mail: verification, reset, and nothing to probe --------------------------------------
+
+
+def _code(message, prefix):
+    (code,) = set(re.findall(rf"\b{prefix}[A-Za-z0-9_-]{{43}}", message.get_content()))
+    return code
+
+
+def _unique(name):
+    return f"{name}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def _register(client, address, password="lanterns over the quiet harbour", name="Amina"):
+    body = {"email": address, "display_name": name, "password": password}
+    return client.post("/api/v1/auth/register", json=body)
+
+
+def test_registration_answers_the_same_whether_the_address_has_an_account(
+    client, make_user, mailbox, session
+):
+    owner = make_user(email=_unique("owner"))
+    newcomer = _unique("newcomer")
+    taken = _register(client, owner.email.upper())
+    fresh = _register(client, newcomer)
+    assert taken.status_code == fresh.status_code == 202
+    assert taken.get_json() == fresh.get_json()
+    assert taken.headers.get("Location") is None and fresh.headers.get("Location") is None
+
+    (warning,) = mailbox(owner.email)
+    assert "already has one" in warning.get_content()
+    assert not re.search(r"pm[vr]_", warning.get_content())  # no code for the prober to use
+    (welcome,) = mailbox(newcomer)
+    assert _code(welcome, "pmv_")
+    # The existing account is untouched: its password still works, no second account.
+    accounts = session.scalars(select(User.id).where(User.email.ilike(owner.email))).all()
+    assert accounts == [owner.id]
+    sign_in = {"email": owner.email, "password": PASSWORD}
+    assert client.post("/api/v1/auth/sign-in", json=sign_in).status_code == 201
+
+
+def test_an_address_is_confirmed_by_mail_before_its_owner_contributes(client, mailbox):
+    address = _unique("ana")
+    password = "lanterns over the quiet harbour"
+    assert _register(client, address, password).status_code == 202
+    signed_in = client.post("/api/v1/auth/sign-in", json={"email": address, "password": password})
+    assert signed_in.status_code == 201  # unconfirmed accounts may sign in ...
+    headers = {"Authorization": f"Bearer {signed_in.get_json()['token']}"}
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["email_verified_at"] is None
+    refused = propose(client, headers)  # ... but not contribute
+    assert refused.status_code == 403
+    assert "confirmed email address" in refused.get_json()["detail"]
+
+    code = _code(mailbox(address)[-1], "pmv_")
+    assert client.post("/api/v1/auth/verify-email", json={"token": code}).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).get_json()["email_verified_at"]
+    assert propose(client, headers).status_code == 201
+
+    again = client.post("/api/v1/auth/verify-email", json={"token": code})
+    assert again.status_code == 422 and "token" in again.get_json()["errors"]
+
+
+def test_mail_codes_are_stored_hashed_expire_and_are_superseded(
+    client, make_user, login, mailbox, session
+):
+    user = make_user(email=_unique("late"), verified=False)
+    headers = login(user)
+    assert client.post("/api/v1/me/verify-email", headers=headers).status_code == 202
+    first = _code(mailbox(user.email)[-1], "pmv_")
+    assert client.post("/api/v1/me/verify-email", headers=headers).status_code == 202
+    second = _code(mailbox(user.email)[-1], "pmv_")
+
+    rows = session.scalars(select(EmailToken).where(EmailToken.user_id == user.id)).all()
+    assert len(rows) == 2
+    stored = " ".join(f"{r.token_hash} {r.email}" for r in rows)
+    assert first not in stored and second not in stored and first[4:] not in stored
+
+    superseded = client.post("/api/v1/auth/verify-email", json={"token": first})
+    assert superseded.status_code == 422
+    session.execute(
+        update(EmailToken)
+        .where(EmailToken.user_id == user.id)
+        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    session.commit()
+    expired = client.post("/api/v1/auth/verify-email", json={"token": second})
+    assert expired.status_code == 422
+    assert client.get("/api/v1/me", headers=headers).get_json()["email_verified_at"] is None
+
+
+def test_a_password_is_reset_by_mail_and_old_sessions_end(client, make_user, login, mailbox):
+    user = make_user(email=_unique("forgetful"))
+    old_session = login(user)
+    asked = client.post("/api/v1/auth/password-reset", json={"email": user.email})
+    unknown = client.post("/api/v1/auth/password-reset", json={"email": _unique("nobody")})
+    assert asked.status_code == unknown.status_code == 202
+    assert asked.get_json() == unknown.get_json()
+    code = _code(mailbox(user.email)[-1], "pmr_")
+
+    weak = client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": code, "password": "Password123!"}
+    )
+    assert weak.status_code == 422 and "password" in weak.get_json()["errors"]
+    new_password = "olive groves after the long rain"
+    done = client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": code, "password": new_password}
+    )
+    assert done.status_code == 204  # the refused attempt did not spend the code
+    assert client.get("/api/v1/me", headers=old_session).status_code == 401
+    for password, status in ((PASSWORD, 401), (new_password, 201)):
+        attempt = {"email": user.email, "password": password}
+        assert client.post("/api/v1/auth/sign-in", json=attempt).status_code == status
+    reused = client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": code, "password": "another fine long passphrase"},
+    )
+    assert reused.status_code == 422
+
+
+def test_a_code_only_does_what_it_was_sent_for(client, make_user, login, mailbox):
+    user = make_user(email=_unique("mixed"), verified=False)
+    client.post("/api/v1/me/verify-email", headers=login(user))
+    verify_code = _code(mailbox(user.email)[-1], "pmv_")
+    response = client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": verify_code, "password": "olive groves after the long rain"},
+    )
+    assert response.status_code == 422 and "token" in response.get_json()["errors"]
+
+
+def test_when_mail_cannot_be_sent_nothing_is_written(client, app, session, monkeypatch):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setitem(app.config, "SMTP_PORT", closed.getsockname()[1])
+    address = _unique("unlucky")
+    response = _register(client, address)
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert "Retry-After" in response.headers
+    assert session.scalars(select(User).where(User.email == address)).all() == []
+
+
+def test_demo_and_admin_accounts_are_confirmed(app, session):
+    from seeds.demo import load_demo, load_demo_accounts
+
+    with app.app_context():
+        load_demo(session)
+        load_demo_accounts(session, production=False)
+        session.commit()
+    demo = session.scalars(select(User).where(User.email.like("%@demo.peacemap.example"))).all()
+    assert demo and all(u.email_verified_at is not None for u in demo)

@@ -52,8 +52,8 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def new_token_secret() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+def new_token_secret(prefix: str = TOKEN_PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
 
 
 def token_hash(secret: str, key: str) -> str:

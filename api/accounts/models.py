@@ -25,6 +25,8 @@ ROLES = ("contributor", "moderator", "admin")
 USER_STATUSES = ("active", "suspended")
 MEMBERSHIP_ROLES = ("member", "manager")
 TOKEN_KINDS = ("session", "personal")
+# Single-use tokens sent by mail.
+EMAIL_TOKEN_PURPOSES = ("verify_email", "reset_password")
 
 
 class User(Base):
@@ -41,6 +43,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # When the owner proved they read mail at ``email``; None until then.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="selectin", order_by="Membership.created_at"
@@ -93,6 +97,24 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class EmailToken(Base):
+    """A single-use token sent by mail (email verification, password reset). Only a keyed
+    hash of the secret is stored; ``used_at`` is set when it is spent or superseded."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(Enum(*EMAIL_TOKEN_PURPOSES, name="email_token_purpose"))
+    email: Mapped[str] = mapped_column(String(254))  # the address it was sent to
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -8,14 +8,18 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.accounts import service
+from api.accounts import service, verification
 from api.accounts.schemas import (
+    AcceptedSchema,
     AuditEventSchema,
     AuditQueryArgsSchema,
+    EmailTokenSchema,
     IssuedTokenSchema,
     LocationAccessQueryArgsSchema,
     LocationAccessSchema,
     MembershipSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
     PersonalTokenSchema,
     RegisterSchema,
     SignInSchema,
@@ -58,20 +62,102 @@ def _issued(token, secret: str):
     return token
 
 
+SIGN_UP_ACCEPTED = (
+    "If this address can be used, a mail is on its way to it: follow it to confirm the "
+    "address. An account can sign in at once and contribute once its address is confirmed."
+)
+RESET_ACCEPTED = "A mail is on its way to this address with what to do next."
+
+
 @auth_blp.route("/auth/register")
 class Register(MethodView):
     decorators = [credential_limit]
 
     @auth_blp.arguments(RegisterSchema)
-    @auth_blp.response(201, UserSchema)
-    @auth_blp.alt_response(409, description="An account with this email exists")
-    @auth_blp.alt_response(422, description="Invalid registration")
+    @auth_blp.response(202, AcceptedSchema)
+    @auth_blp.alt_response(422, description="Invalid registration (e.g. a guessable password)")
+    @auth_blp.alt_response(429, description="Too many attempts from this address")
+    @auth_blp.alt_response(503, description="The mail could not be sent; nothing was changed")
+    def post(self, data):
+        """Create an account (contributor); a mail confirms the address
+
+        Who: anyone. The answer is the same whether the address has an account or not (its
+        owner gets a mail instead), so nobody can probe who is registered. Rate-limited per
+        IP address."""
+        verification.sign_up(db.session, data, current_principal(), current_app.config)
+        return {"detail": SIGN_UP_ACCEPTED}
+
+
+@auth_blp.route("/auth/verify-email")
+class VerifyEmail(MethodView):
+    decorators = [credential_limit]
+
+    @auth_blp.arguments(EmailTokenSchema)
+    @auth_blp.response(204)
+    @auth_blp.alt_response(422, description="The code is unknown, used, superseded or expired")
     @auth_blp.alt_response(429, description="Too many attempts from this address")
     def post(self, data):
-        """Create an account (contributor)
+        """Confirm an email address with the code from the mail
 
-        Who: anyone. Rate-limited per IP address."""
-        return service.register(db.session, data, current_principal())
+        Who: anyone holding the code (single use)."""
+        verification.verify_email(
+            db.session, data["token"], current_principal(), current_app.config
+        )
+
+
+@auth_blp.route("/me/verify-email")
+class ResendVerification(MethodView):
+    decorators = [credential_limit]
+
+    @signed_in
+    @auth_blp.response(202, AcceptedSchema)
+    @auth_blp.alt_response(401, description="Not signed in")
+    @auth_blp.alt_response(409, description="The address is verified already")
+    @auth_blp.alt_response(503, description="The mail could not be sent; nothing was changed")
+    @auth_blp.doc(security=BEARER)
+    def post(self):
+        """Send the confirmation mail again (earlier codes stop working)
+
+        Who: any signed-in user whose address is not confirmed yet."""
+        principal = current_principal()
+        verification.resend_verification(db.session, principal.user, principal, current_app.config)
+        return {"detail": "A new confirmation mail is on its way."}
+
+
+@auth_blp.route("/auth/password-reset")
+class PasswordReset(MethodView):
+    decorators = [credential_limit]
+
+    @auth_blp.arguments(PasswordResetRequestSchema)
+    @auth_blp.response(202, AcceptedSchema)
+    @auth_blp.alt_response(422, description="Not an email address")
+    @auth_blp.alt_response(429, description="Too many attempts from this address")
+    @auth_blp.alt_response(503, description="The mail could not be sent; nothing was changed")
+    def post(self, data):
+        """Ask for a password reset code by mail
+
+        Who: anyone. The answer is the same whether the address has an account or not."""
+        verification.request_password_reset(
+            db.session, data["email"], current_principal(), current_app.config
+        )
+        return {"detail": RESET_ACCEPTED}
+
+
+@auth_blp.route("/auth/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    decorators = [credential_limit]
+
+    @auth_blp.arguments(PasswordResetSchema)
+    @auth_blp.response(204)
+    @auth_blp.alt_response(422, description="Bad code, or a guessable password")
+    @auth_blp.alt_response(429, description="Too many attempts from this address")
+    def post(self, data):
+        """Choose a new password with the code from the mail
+
+        Who: anyone holding the code (single use). Every token of the account is revoked."""
+        verification.reset_password(
+            db.session, data["token"], data["password"], current_principal(), current_app.config
+        )
 
 
 @auth_blp.route("/auth/sign-in")

@@ -8,10 +8,8 @@ from api.schemas import PageArgsSchema
 Email = ma.fields.Email
 
 
-class RegisterSchema(ma.Schema):
-    email = Email(required=True, validate=v.Length(max=254))
-    display_name = ma.fields.String(required=True, validate=v.Length(1, 100))
-    password = ma.fields.String(
+def _new_password() -> ma.fields.String:
+    return ma.fields.String(
         required=True,
         load_only=True,
         validate=v.Length(10, 256),
@@ -20,6 +18,34 @@ class RegisterSchema(ma.Schema):
             "common, breached-list and personal passwords are refused); a passphrase is best"
         },
     )
+
+
+class RegisterSchema(ma.Schema):
+    email = Email(required=True, validate=v.Length(max=254))
+    display_name = ma.fields.String(required=True, validate=v.Length(1, 100))
+    password = _new_password()
+
+
+class AcceptedSchema(ma.Schema):
+    detail = ma.fields.String(
+        metadata={"description": "What happens next; the same whatever the address"}
+    )
+
+
+class EmailTokenSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=v.Length(1, 100),
+        metadata={"description": "The code from the mail (single use, expires)"},
+    )
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = Email(required=True, validate=v.Length(max=254))
+
+
+class PasswordResetSchema(EmailTokenSchema):
+    password = _new_password()
 
 
 class SignInSchema(ma.Schema):
@@ -39,6 +65,10 @@ class UserSchema(ma.Schema):
     display_name = ma.fields.String()
     role = ma.fields.String(metadata={"description": "contributor, moderator or admin"})
     status = ma.fields.String(metadata={"description": "active or suspended"})
+    email_verified_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When the address was confirmed; null: cannot contribute yet"},
+    )
     memberships = ma.fields.List(ma.fields.Nested(MembershipSchema))
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()

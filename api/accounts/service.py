@@ -92,8 +92,16 @@ def get_user(session: Session, user_id: uuid.UUID) -> User:
 
 
 def register(
-    session: Session, data: dict, principal: Principal, *, role: str = "contributor"
+    session: Session,
+    data: dict,
+    principal: Principal,
+    *,
+    role: str = "contributor",
+    verified: bool = False,
 ) -> User:
+    """Create an account. For administrators' tools (the CLI, demo data), which may say
+    that an address is known (409) and vouch for it (``verified``); the public sign-up,
+    which must say neither, is ``api.accounts.verification.sign_up``."""
     check_password(data["password"], data["email"], data["display_name"])
     if find_user_by_email(session, data["email"]) is not None:
         raise Conflict("An account with this email already exists.")
@@ -102,6 +110,7 @@ def register(
         display_name=data["display_name"],
         password_hash=credentials.hash_password(data["password"]),
         role=role,
+        email_verified_at=_now() if verified else None,
     )
     session.add(user)
     session.flush()

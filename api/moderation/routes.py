@@ -109,11 +109,12 @@ def with_records(flags) -> list[dict]:
 
 @contributions_blp.route("/contributions")
 class Contributions(MethodView):
-    @signed_in
+    @allowed("contribution.submit")
     @idempotent
     @contributions_blp.arguments(ContributionCreateSchema)
     @contributions_blp.response(201, ContributionSchema)
     @contributions_blp.alt_response(401, description="Not signed in")
+    @contributions_blp.alt_response(403, description="Your email address is not confirmed yet")
     @contributions_blp.alt_response(
         404, description="The item to edit or translate is not published"
     )
@@ -213,11 +214,12 @@ class MyContributions(MethodView):
 
 @contributions_blp.route("/flags")
 class Flags(MethodView):
-    @signed_in
+    @allowed("flag.create")
     @idempotent
     @contributions_blp.arguments(FlagCreateSchema)
     @contributions_blp.response(201, FlagSchema)
     @contributions_blp.alt_response(401, description="Not signed in")
+    @contributions_blp.alt_response(403, description="Your email address is not confirmed yet")
     @contributions_blp.alt_response(404, description="No such published item")
     @contributions_blp.alt_response(409, description="You already have an open flag on it")
     @contributions_blp.alt_response(
