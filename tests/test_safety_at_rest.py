@@ -493,6 +493,24 @@ def test_keys_rotate_seals_everything_anew_under_the_new_key(
     assert queue.status_code == 200
 
 
+def real_pg_dump(engine, url: str) -> str:
+    """The output of the server's own pg_dump for the database of ``url``."""
+    with engine.connect() as connection:
+        major = int(connection.scalar(text("SHOW server_version_num"))) // 10000
+    binary = Path(f"/usr/lib/postgresql/{major}/bin/pg_dump")
+    if not binary.exists():
+        pytest.skip(f"no {binary}")
+    target = make_url(url)
+    arguments = ["--no-owner", "-h", target.host, "-p", str(target.port), "-U", target.username]
+    return subprocess.run(
+        [str(binary), *arguments, target.database],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+
+
 def test_the_migration_seals_rows_stored_in_clear_and_back(separate_roles):
     admin = separate_roles["ADMIN_DATABASE_URL"]
     if admin is None:
@@ -547,6 +565,10 @@ def test_the_migration_seals_rows_stored_in_clear_and_back(separate_roles):
                 {"a": actor_id, "u": user_id, "note": FLAG_NOTE},
             )
         migrate.upgrade(owner_url, app_url=urls["DATABASE_URL"])
+        # pg_dump itself, on this committed database: what a stolen backup would hold.
+        backup = real_pg_dump(engine, owner_url).lower()
+        assert "old row" in backup
+        assert [needle for needle in needles() if needle.lower() in backup] == []
         with engine.begin() as connection:
             assert [needle for needle in needles() if needle.lower() in dump(connection)] == []
             with Session(connection) as session:
