@@ -55,6 +55,8 @@ DATABASE_URL_KEYS = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "ADMIN_DATABASE_U
 
 # A data key of the test run's own (api.crypto): the test database is created anew too.
 DATA_KEY = crypto.generate_key("test")
+# The keyring is process-wide (api.crypto): every app a test creates uses this key too.
+os.environ["PEACEMAP_DATA_KEY"] = DATA_KEY
 
 
 @pytest.fixture(scope="session")
