@@ -21,7 +21,8 @@ The promises checked here:
    or an account of some age with approved contributions or confirmed flags and no record
    of dismissed ones). Anyone else's goes to the urgent queue, first in line for moderators.
 6. Each reporter has limits: flags per day (higher with trust) and open urgent flags at a
-   time; beyond them a 429 problem says why and when to come back.
+   time; beyond them a 429 problem says why and when to come back. Flags sent at the same
+   moment cannot slip past them.
 7. Trust grows with confirmed flags and shrinks (twice as fast) with dismissed ones: a
    reporter whose flags are dismissed loses the power to hide at once.
 8. Moderators see each reporter's record beside the flag; the public never does.
@@ -31,6 +32,7 @@ The promises checked here:
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +41,7 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import func, select, text
 
+from api.errors import ProblemError
 from api.moderation.models import Contribution, Translation
 from api.observations.schemas import ObservationCreateSchema
 from api.observations.service import create_observation
@@ -567,3 +570,78 @@ def test_the_reporters_record_is_for_moderators_only(client, make_actor, make_us
     assert response.status_code == 201
     body = response.get_data(as_text=True)
     assert "reporter" not in body and "standing" not in body and "trust" not in body
+
+
+def test_concurrent_flags_cannot_slip_past_the_limits(app, database_url):
+    """Eight flags from one fresh account at the same moment, on real separate transactions:
+    the urgent limit still holds (the reporter's flags are taken one at a time)."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from api.accounts.models import User
+    from api.actors.models import Actor
+    from api.actors.schemas import ActorCreateSchema
+    from api.actors.service import create_actor
+    from api.db import db
+    from api.moderation import service
+    from api.moderation.models import Flag
+    from api.moderation.standing import Policy
+    from api.principal import Principal
+    from api.revisions.models import Revision
+    from tests.conftest import actor_payload
+
+    policy = Policy.from_config(app.config)
+    engine = db.engine
+    with Session(engine) as setup, app.app_context():
+        reporter = User(
+            email=f"r-{uuid.uuid4().hex[:6]}@example.org", display_name="r", password_hash="x"
+        )
+        setup.add(reporter)
+        actors = [
+            create_actor(setup, ActorCreateSchema().load(actor_payload(name=f"Race target {i}")))
+            for i in range(policy.urgent_limit + 3)
+        ]
+        setup.commit()
+        reporter_id, actor_ids = reporter.id, [a.id for a in actors]
+
+    barrier, outcomes = threading.Barrier(len(actor_ids)), []
+
+    def raise_flag(actor_id):
+        with Session(engine) as s, app.app_context():
+            principal = Principal(user=s.get(User, reporter_id))
+            barrier.wait()
+            try:
+                service.flag(
+                    s,
+                    principal,
+                    {
+                        "target_type": "actor",
+                        "target_id": actor_id,
+                        "reason": "endangers_someone",
+                        "note": "",
+                    },
+                    review_threshold=3,
+                    policy=policy,
+                )
+                s.commit()
+                outcomes.append(201)
+            except ProblemError as error:
+                s.rollback()
+                outcomes.append(error.status)
+
+    threads = [threading.Thread(target=raise_flag, args=(a,)) for a in actor_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with Session(engine) as check:
+        # This test committed for real: take its rows away again.
+        reviews = select(Flag.review_id).where(Flag.reporter_id == reporter_id)
+        review_ids = list(check.scalars(reviews))
+        check.execute(delete(Flag).where(Flag.reporter_id == reporter_id))
+        check.execute(delete(Contribution).where(Contribution.id.in_(review_ids)))
+        check.execute(delete(Revision).where(Revision.target_id.in_(actor_ids)))
+        check.execute(delete(Actor).where(Actor.id.in_(actor_ids)))
+        check.execute(delete(User).where(User.id == reporter_id))
+        check.commit()
+    assert sorted(outcomes) == [201] * policy.urgent_limit + [429] * 3

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.errors import Conflict, Forbidden, Unprocessable
 from api.moderation.items import MODELS, get_item, record_change, set_disclaimers, set_hidden
 from api.moderation.models import Contribution, Flag
-from api.moderation.standing import Policy, check_limits, record_of
+from api.moderation.standing import Policy, check_limits, record_of, serialize_reporter
 from api.moderation.workflow import OPEN
 from api.principal import Principal
 
@@ -29,6 +29,7 @@ def flag(
     review; so do ``review_threshold`` open flags of any reason."""
     target_type, target_id = data["target_type"], data["target_id"]
     item = get_item(session, target_type, target_id, principal, lock=True)
+    serialize_reporter(session, principal.user_id)
     reporter = record_of(session, principal.user_id, policy)
     check_limits(reporter, data["reason"])
     duplicate = session.scalar(

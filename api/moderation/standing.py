@@ -186,6 +186,13 @@ def record_of(session: Session, user_id: uuid.UUID, policy: Policy) -> Record:
     return records(session, [user_id], policy)[user_id]
 
 
+def serialize_reporter(session: Session, user_id: uuid.UUID) -> None:
+    """Hold the reporter's flags one at a time until this transaction ends, so that
+    concurrent requests cannot each pass the limits before any is counted."""
+    key = func.hashtextextended(f"flags:{user_id}", 0)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def check_limits(record: Record, reason: str) -> None:
     """Refuse a flag beyond the reporter's limits (a 429 saying which and when)."""
     if record.staff:
