@@ -96,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api.accounts.routes import audit_blp, auth_blp, users_blp
     from api.actors.routes import blp as actors_blp
     from api.cli import register_commands
+    from api.health import blp as health_blp
     from api.maps.routes import blp as maps_blp
     from api.moderation.routes import contributions_blp, moderation_blp
     from api.observations.routes import blp as observations_blp
@@ -117,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
         ogc_blp,
         users_blp,
         audit_blp,
+        health_blp,
     ):
         api.register_blueprint(blueprint)
     register_commands(app)

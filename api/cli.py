@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from api import crypto, migrate
 from api.accounts.schemas import RegisterSchema
 from api.accounts.service import register
-from api.db import db
+from api.db import db, long_running
 from api.errors import ProblemError
 from api.models import Base
 from api.principal import ANONYMOUS
@@ -86,7 +86,7 @@ def _bulk(rows, expected: int | None) -> None:
         of = f" of {expected:,}" if expected else ""
         click.echo(f"  {done:,}{of} rows ({rate:,.0f} rows/s)", err=True)
 
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, long_running(connection):
         loaded = load_rows(connection.connection.dbapi_connection, rows, progress=progress)
         connection.commit()
     # Maintenance is the owner's: the service's role may not reorder or analyse tables.

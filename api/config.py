@@ -26,6 +26,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def local_server_port(env: dict[str, str], base: int) -> int:
     """The port of a server the project starts itself: its base port plus
     PEACEMAP_PORT_OFFSET, so that several checkouts can run side by side."""
@@ -68,6 +78,13 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # seals, all open. Without either, development generates one; production refuses.
         "DATA_KEY": env.get("PEACEMAP_DATA_KEY") or None,
         "DATA_KEY_FILE": env.get("PEACEMAP_DATA_KEY_FILE") or None,
+        # Bounds on every wait for the database (api.db): a frozen or unreachable one gives
+        # 503 + Retry-After within seconds instead of hanging every client.
+        "DB_CONNECT_TIMEOUT_SECONDS": _int(env, "PEACEMAP_DB_CONNECT_TIMEOUT", 3),
+        "DB_STATEMENT_TIMEOUT_MS": _int(env, "PEACEMAP_DB_STATEMENT_TIMEOUT_MS", 5000),
+        "DB_WATCHDOG_MARGIN_SECONDS": _float(env, "PEACEMAP_DB_WATCHDOG_MARGIN", 1.0),
+        "DB_POOL_TIMEOUT_SECONDS": _float(env, "PEACEMAP_DB_POOL_TIMEOUT", 2.0),
+        "DB_RETRY_AFTER_SECONDS": _int(env, "PEACEMAP_DB_RETRY_AFTER", 5),
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
         "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),

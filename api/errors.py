@@ -12,10 +12,11 @@ import uuid
 from http import HTTPStatus
 
 import marshmallow as ma
-from flask import Response, g, json, request
+from flask import Response, current_app, g, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_JSON = "application/problem+json"
@@ -171,6 +172,8 @@ class PeacemapApi(Api):
         super()._register_error_handlers()
         self._app.register_error_handler(ProblemError, handle_problem_error)
         self._app.register_error_handler(IntegrityError, handle_integrity_error)
+        self._app.register_error_handler(DBAPIError, handle_database_error)
+        self._app.register_error_handler(PoolTimeoutError, handle_database_error)
 
     def handle_http_exception(self, error: HTTPException):
         if isinstance(error, InternalServerError):
@@ -204,6 +207,43 @@ def handle_integrity_error(error: IntegrityError):
     if constraint:
         detail += f" (rule {constraint})"
     return problem_response(409, detail + ".", type_="urn:peacemap:problem:conflict")
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database did not answer in time, refused the connection, went away mid-call, or
+    cancelled the statement at its timeout: a passing condition, worth a retry."""
+    if isinstance(error, PoolTimeoutError | OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def database_unavailable(error: BaseException, *, during_commit: bool = False) -> Response:
+    """503 + Retry-After, and one log line with an error id (no traceback: an outage would
+    otherwise write one per request)."""
+    error_id = uuid.uuid4().hex
+    cause = getattr(error, "orig", None) or error
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    log.warning("database unavailable %s %s %s: %s", error_id, request.method, request.path, reason)
+    retry_after = current_app.config.get("DB_RETRY_AFTER_SECONDS", 5)
+    outcome = (
+        "The database stopped answering while saving: read the result back, or repeat the "
+        "request with the same Idempotency-Key."
+        if during_commit
+        else "The database is not answering at the moment; nothing was changed."
+    )
+    return problem_response(
+        503,
+        f"{outcome} Try again in {retry_after} seconds (logged as {error_id}).",
+        type_="urn:peacemap:problem:database-unavailable",
+        headers={"Retry-After": str(retry_after)},
+        extra={"error_id": error_id},
+    )
+
+
+def handle_database_error(error: Exception):
+    if is_database_unavailable(error):
+        return database_unavailable(error)
+    return internal_error(error)
 
 
 def internal_error(exc: BaseException):

@@ -7,13 +7,15 @@ import hashlib
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.db import db
 from api.errors import (
     PreconditionFailed,
     PreconditionRequired,
+    database_unavailable,
     handle_integrity_error,
+    is_database_unavailable,
     problem_response,
 )
 
@@ -50,13 +52,28 @@ def _require_json_body():
 def _commit_or_roll_back(response: Response) -> Response:
     session = db.session
     if response.status_code >= 400 and not g.get("keep_changes"):
-        session.rollback()
+        _roll_back(session)
         return response
     try:
         session.commit()
     except IntegrityError as exc:
         return handle_integrity_error(exc)
+    except DBAPIError as exc:
+        if not is_database_unavailable(exc):
+            raise
+        _roll_back(session)
+        return database_unavailable(exc, during_commit=True)
     return response
+
+
+def _roll_back(session) -> None:
+    """Roll back; a connection the database dropped has nothing left to roll back (it was
+    invalidated and will be replaced), and the response already says what happened."""
+    try:
+        session.rollback()
+    except DBAPIError as exc:
+        if not is_database_unavailable(exc):
+            raise
 
 
 def _add_etag_and_answer_conditionals(response: Response) -> Response:

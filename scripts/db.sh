@@ -2,7 +2,7 @@
 # The project's own PostgreSQL + PostGIS cluster, for development and tests.
 #
 #   scripts/db.sh start   install what is missing, create the cluster, start it (idempotent)
-#   scripts/db.sh stop    stop it cleanly
+#   scripts/db.sh stop    stop it cleanly (stop immediate: as in a crash; tests use it)
 #   scripts/db.sh status
 #
 # The cluster lives in .pgdata/ (git-ignored), listens on 127.0.0.1:$PEACEMAP_PG_PORT
@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 port=${PEACEMAP_PG_PORT:-$((54329 + ${PEACEMAP_PORT_OFFSET:-0}))}
-data=$root/.pgdata
+# PEACEMAP_PG_DATA: another cluster (the tests' throw-away "fault" cluster, .pgfault).
+data=${PEACEMAP_PG_DATA:-$root/.pgdata}
 
 find_bindir() {
   local dir
@@ -62,6 +63,7 @@ prepare_data_dir() {
       rmdir "$data"
       local outside
       outside=/var/tmp/peacemap-pg-$(printf '%s' "$root" | md5sum | cut -c1-12)
+      [ "$(basename "$data")" = .pgdata ] || outside+="-$(basename "$data" | tr -d .)"
       mkdir -p "$outside"
       chown postgres: "$outside"
       chmod 700 "$outside"
@@ -97,7 +99,7 @@ stop() {
   local bindir
   bindir=$(find_bindir)
   if as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
-    as_owner "$bindir/pg_ctl" -D "$data/" -m fast -w stop >/dev/null
+    as_owner "$bindir/pg_ctl" -D "$data/" -m "${1:-fast}" -w stop >/dev/null
     echo "PostgreSQL stopped."
   else
     echo "PostgreSQL is not running."
@@ -112,7 +114,7 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop) stop "${2:-fast}" ;;
   status) status ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

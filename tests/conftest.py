@@ -87,6 +87,8 @@ def app(database_urls):
             "SECRET_KEY": SECRET_KEY,
             "TESTING": True,
             "RATELIMIT_ENABLED": False,  # tests/test_accounts.py checks the limits on its own app
+            # A shared CI machine can be slow; tests/test_faults.py checks the real bounds.
+            "DB_STATEMENT_TIMEOUT_MS": 60_000,
         }
     )
 

@@ -1,0 +1,30 @@
+"""Gunicorn settings of the production-shaped stack (scripts/prod.sh) and of the tests that
+run the service as a real server. Behind nginx (deploy/nginx.conf.template), which buffers
+slow clients' requests and responses, so a worker thread is only busy while the app works.
+
+Environment: PEACEMAP_BIND (default 127.0.0.1:58000 + PEACEMAP_PORT_OFFSET),
+PEACEMAP_WORKERS (default 2), PEACEMAP_THREADS (default 4), PEACEMAP_WORKER_TIMEOUT
+(default 30 s), PEACEMAP_ACCESS_LOG (default "-": stdout; empty for none).
+"""
+
+import os
+
+_offset = int(os.environ.get("PEACEMAP_PORT_OFFSET") or 0)
+bind = os.environ.get("PEACEMAP_BIND") or f"127.0.0.1:{58000 + _offset}"
+workers = int(os.environ.get("PEACEMAP_WORKERS") or 2)
+# Threads, not sync workers: a sync worker is killed when one response takes longer than
+# `timeout` (a 1,000,000-actor export streams for minutes); a gthread worker's heartbeat
+# comes from its main loop, so `timeout` only catches a worker that is truly stuck.
+worker_class = "gthread"
+threads = int(os.environ.get("PEACEMAP_THREADS") or 4)
+timeout = int(os.environ.get("PEACEMAP_WORKER_TIMEOUT") or 30)
+graceful_timeout = 20
+keepalive = 5
+# Larger than nginx's, so that an oversized request line or header is refused by nginx
+# (as problem+json) before it ever reaches gunicorn.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16380
+forwarded_allow_ips = "127.0.0.1"
+accesslog = os.environ.get("PEACEMAP_ACCESS_LOG", "-") or None
+errorlog = "-"

@@ -1,0 +1,183 @@
+"""Real servers for tests that need one: a throw-away PostgreSQL cluster they may stop and
+freeze, gunicorn with the production settings, and a small HTTP client that records what
+each request got and how long it took."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OFFSET = int(os.environ.get("PEACEMAP_PORT_OFFSET") or 0)
+
+
+class Cluster:
+    """A PostgreSQL cluster of the tests' own, run by scripts/db.sh like the main one."""
+
+    def __init__(self, data: Path, port: int) -> None:
+        self.data = data
+        self.port = port
+
+    def _db_sh(self, *args: str) -> None:
+        env = {
+            **os.environ,
+            "PEACEMAP_PG_DATA": str(self.data),
+            "PEACEMAP_PG_PORT": str(self.port),
+            "PEACEMAP_PG_FSYNC": "off",  # a stop or a freeze is not an OS crash
+        }
+        subprocess.run(
+            [str(ROOT / "scripts/db.sh"), *args], env=env, check=True, stdout=subprocess.DEVNULL
+        )
+
+    def start(self) -> None:
+        self._db_sh("start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._db_sh("stop", mode)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it started."""
+        postmaster = int((self.data.resolve() / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        pids = self.pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids: list[int]) -> None:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, timeout: float = 60) -> Iterator[Server]:
+    """gunicorn with deploy/gunicorn.conf.py on an ephemeral port; yields when it answers."""
+    log = Path(tempfile.mkstemp(prefix="peacemap-gunicorn-", suffix=".log")[1])
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "wsgi:app"]
+    env = {"PEACEMAP_BIND": "127.0.0.1:0", "PEACEMAP_WORKERS": "1", **env}
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not (found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        server = Server("127.0.0.1", int(found.group(1)), log)
+        while request(server, "GET", "/healthz").status != 200:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.unlink(missing_ok=True)
+
+
+@dataclass
+class Outcome:
+    method: str
+    path: str
+    status: int  # 0: no HTTP answer at all (connection refused, reset, timed out)
+    seconds: float
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    tag: str = ""
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def request(server, method: str, path: str, body=None, headers=None, *, timeout=30, tag=""):
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=timeout)
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {**({"Content-Type": "application/json"} if payload else {}), **(headers or {})}
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        return Outcome(
+            method,
+            path,
+            response.status,
+            time.monotonic() - started,
+            {k.lower(): v for k, v in response.getheaders()},
+            data,
+            tag,
+        )
+    except (OSError, http.client.HTTPException):
+        return Outcome(method, path, 0, time.monotonic() - started, tag=tag)
+    finally:
+        connection.close()
+
+
+class Load:
+    """Client threads that each repeat one kind of request until stopped."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[Outcome] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def add(self, count: int, make_request, pause: float = 0.02) -> None:
+        def run():
+            while not self._stop.is_set():
+                outcome = make_request()
+                with self._lock:
+                    self.outcomes.append(outcome)
+                time.sleep(pause)
+
+        self._threads += [threading.Thread(target=run, daemon=True) for _ in range(count)]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
