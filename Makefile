@@ -10,7 +10,7 @@ export PEACEMAP_PORT_OFFSET ?= 0
 export PEACEMAP_PG_PORT ?= $(shell echo $$((54329 + $(PEACEMAP_PORT_OFFSET))))
 FLASK := .venv/bin/flask --app wsgi
 
-.PHONY: run test test-tools db db-stop redis smtp stop venv lint format bench
+.PHONY: run test test-tools db db-stop redis smtp stop venv lint format bench prod prod-stop
 
 venv:
 	@scripts/venv.sh
@@ -49,6 +49,13 @@ test-tools:
 
 test: venv db redis smtp test-tools
 	@.venv/bin/pytest $(PYTEST_ARGS)
+
+# The production shape: nginx (buffering proxy) in front of gunicorn; see README.
+prod: venv
+	@scripts/prod.sh start
+
+prod-stop:
+	@scripts/prod.sh stop
 
 db-stop:
 	@scripts/db.sh stop

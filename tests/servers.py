@@ -4,6 +4,7 @@ each request got and how long it took."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -51,29 +52,37 @@ class Cluster:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
 
-    def pids(self) -> list[int]:
-        """The postmaster and every process it started."""
-        postmaster = int((self.data.resolve() / "postmaster.pid").read_text().split()[0])
-        children = []
+    def postmaster(self) -> int:
+        return int((self.data.resolve() / "postmaster.pid").read_text().split()[0])
+
+    @staticmethod
+    def children(parent: int) -> list[int]:
+        pids = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
-                continue
-            if int(fields[1]) == postmaster:
-                children.append(int(stat.parent.name))
-        return [postmaster, *children]
+                continue  # gone meanwhile
+            if int(fields[1]) == parent:
+                pids.append(int(stat.parent.name))
+        return pids
 
     def freeze(self) -> list[int]:
-        pids = self.pids()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        return pids
+        """SIGSTOP the postmaster (so it starts nothing new), then every process it started."""
+        postmaster = self.postmaster()
+        os.kill(postmaster, signal.SIGSTOP)
+        frozen = [postmaster]
+        for pid in self.children(postmaster):
+            with contextlib.suppress(ProcessLookupError):  # a backend that just ended
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+        return frozen
 
     @staticmethod
     def thaw(pids: list[int]) -> None:
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 @dataclass
@@ -124,6 +133,11 @@ class Outcome:
     headers: dict = field(default_factory=dict)
     body: bytes = b""
     tag: str = ""
+    started: float = 0.0  # time.monotonic() when sent
+
+    @property
+    def ended(self) -> float:
+        return self.started + self.seconds
 
     def json(self):
         return json.loads(self.body)
@@ -146,9 +160,10 @@ def request(server, method: str, path: str, body=None, headers=None, *, timeout=
             {k.lower(): v for k, v in response.getheaders()},
             data,
             tag,
+            started,
         )
     except (OSError, http.client.HTTPException):
-        return Outcome(method, path, 0, time.monotonic() - started, tag=tag)
+        return Outcome(method, path, 0, time.monotonic() - started, tag=tag, started=started)
     finally:
         connection.close()
 

@@ -1,0 +1,236 @@
+"""The production-shaped stack (scripts/prod.sh: nginx in front of gunicorn), started as
+the README says and attacked as hostile or unlucky clients would: hundreds of slow
+clients, oversized and malformed requests, and a long export read over a slow link."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from api import migrate
+from seeds.bulk import load_rows
+from seeds.synthetic import generate
+from tests.servers import ROOT, Server, request
+
+EXPORT_ACTORS = 20_000
+WORKER_TIMEOUT_S = 3
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def database(database_urls):
+    """A database of the stack's own, set up like the tests' (owner, app role): it must
+    see committed data, which the other tests' rolled-back transactions never leave."""
+
+    def prod(url):
+        if url is None:
+            return None
+        url = make_url(url)
+        return url.set(database=f"{url.database}_prod").render_as_string(hide_password=False)
+
+    urls = {key: prod(url) for key, url in database_urls.items()}
+    migrate.upgrade(
+        urls["MIGRATION_DATABASE_URL"],
+        app_url=urls["DATABASE_URL"],
+        admin_url=urls["ADMIN_DATABASE_URL"],
+        recreate=True,
+    )
+    engine = create_engine(urls["MIGRATION_DATABASE_URL"])
+    with engine.raw_connection() as connection:
+        load_rows(connection, generate(EXPORT_ACTORS, 7))
+        connection.commit()
+    engine.dispose()
+    return urls
+
+
+@pytest.fixture(scope="module")
+def stack(database):
+    run = ROOT / ".prod-test"
+    http_port, gunicorn_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database["DATABASE_URL"],
+        "PEACEMAP_MIGRATION_DATABASE_URL": database["MIGRATION_DATABASE_URL"],
+        "PEACEMAP_SECRET_KEY": "production-test-secret-0123456789abcdefghij",
+        "PEACEMAP_PROD_DIR": str(run),
+        "PEACEMAP_HTTP_PORT": str(http_port),
+        "PEACEMAP_GUNICORN_PORT": str(gunicorn_port),
+        "PEACEMAP_WORKERS": "1",
+        "PEACEMAP_THREADS": "4",
+        # Far shorter than the export takes to read: worker timeouts must fit streaming.
+        "PEACEMAP_WORKER_TIMEOUT": str(WORKER_TIMEOUT_S),
+    }
+    script = str(ROOT / "scripts/prod.sh")
+    subprocess.run([script, "start"], env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield Server("127.0.0.1", http_port, run / "gunicorn.log"), gunicorn_port
+    finally:
+        subprocess.run([script, "stop"], env=env, check=True, stdout=subprocess.DEVNULL)
+    assert subprocess.run([script, "status"], env=env, stdout=subprocess.DEVNULL).returncode == 3
+
+
+def _raw(server, data: bytes) -> tuple[int, dict, bytes]:
+    with socket.create_connection((server.host, server.port), timeout=15) as sock:
+        sock.sendall(data)
+        received = b""
+        # nginx may reset the connection after its answer (a body it will not read).
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def test_the_stack_serves_through_nginx_and_is_ready(stack):
+    server, _ = stack
+    ready = request(server, "GET", "/readyz")
+    assert ready.status == 200
+    assert ready.headers["server"] == "nginx"
+    page = request(server, "GET", "/api/v1/actors?limit=3")
+    assert page.status == 200
+    assert page.json()["count"] == 3
+
+
+def _trickle(sockets: list[socket.socket], stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # nginx may drop it: then it is done
+                sock.send(b"a")
+
+
+def test_hundreds_of_slow_clients_delay_nobody(stack):
+    """300 connections send a byte every two seconds: 150 still in their headers, 150 in a
+    body they announced. nginx holds them all; gunicorn's 4 threads never see them."""
+    server, _ = stack
+    attackers = []
+    for index in range(300):
+        sock = socket.create_connection((server.host, server.port), timeout=10)
+        if index % 2:
+            sock.sendall(b"GET /api/v1/actors HTTP/1.1\r\nHost: peacemap\r\nX-Slow: ")
+        else:
+            sock.sendall(
+                b"POST /api/v1/contributions HTTP/1.1\r\nHost: peacemap\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+            )
+        attackers.append(sock)
+    stop = threading.Event()
+    trickler = threading.Thread(target=_trickle, args=(attackers, stop, 2.0), daemon=True)
+    trickler.start()
+    try:
+        outcomes = []
+        started = time.monotonic()
+        while time.monotonic() - started < 8:
+            outcomes.append(request(server, "GET", "/api/v1/actors?limit=5", timeout=10))
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        trickler.join()
+        for sock in attackers:
+            sock.close()
+    assert len(outcomes) > 10
+    assert {o.status for o in outcomes} == {200}
+    assert max(o.seconds for o in outcomes) < 2.0, sorted(o.seconds for o in outcomes)[-3:]
+
+
+def test_slow_clients_would_block_gunicorn_alone(stack):
+    """The control: the same attack straight at gunicorn takes all its threads, which is
+    why it only ever listens behind nginx."""
+    _, gunicorn_port = stack
+    direct = Server("127.0.0.1", gunicorn_port, ROOT)
+    attackers = []
+    for _ in range(8):
+        sock = socket.create_connection(("127.0.0.1", gunicorn_port), timeout=10)
+        sock.sendall(b"GET /api/v1/actors HTTP/1.1\r\nHost: peacemap\r\nX-Slow: ")
+        attackers.append(sock)
+    try:
+        time.sleep(0.5)
+        blocked = request(direct, "GET", "/healthz", timeout=3)
+    finally:
+        for sock in attackers:
+            sock.close()
+    assert blocked.status == 0  # no answer within 3 s
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /api/v1/actors?q=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: p\r\n\r\n", 414),
+        (b"GET /api/v1/actors HTTP/1.1\r\nHost: p\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n", 431),
+        (
+            b"POST /api/v1/contributions HTTP/1.1\r\nHost: p\r\nContent-Type: application/json"
+            b"\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+            400,
+        ),
+        (
+            b"POST /api/v1/projects/1/values/bulk HTTP/1.1\r\nHost: p\r\nContent-Type: text/csv"
+            b"\r\nContent-Length: 900000000\r\n\r\n",
+            413,
+        ),
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    ],
+    ids=["request-line-too-long", "headers-too-large", "bad-chunking", "body-too-large", "garbage"],
+)
+def test_errors_of_the_proxy_itself_are_problem_json(stack, raw, status):
+    server, _ = stack
+    got, headers, body = _raw(server, raw)
+    assert got == status
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == status
+    assert problem["title"] and problem["detail"]
+
+
+def test_every_error_page_of_the_proxy_is_a_problem():
+    pages = sorted((ROOT / "deploy/problems").glob("*.json"))
+    assert {page.stem for page in pages} >= {"400", "408", "413", "414", "431", "502", "504"}
+    for page in pages:
+        problem = json.loads(page.read_text())
+        assert problem["status"] == int(page.stem)
+        assert set(problem) == {"type", "title", "status", "detail"}
+
+
+def _read_slowly(host: str, port: int, path: str, *, chunk: int, pause: float) -> bytes:
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    assert response.status == 200
+    received = bytearray()
+    while data := response.read(chunk):
+        received += data
+        time.sleep(pause)
+    connection.close()
+    return bytes(received)
+
+
+@pytest.mark.parametrize("through", ["nginx", "gunicorn"])
+def test_a_long_export_completes_on_a_slow_link(stack, through):
+    """20,000 actors read at about 1 MB/s take longer than the worker timeout, through the
+    proxy and straight from gunicorn (whose gthread workers are not killed mid-stream)."""
+    server, gunicorn_port = stack
+    port = server.port if through == "nginx" else gunicorn_port
+    started = time.monotonic()
+    body = _read_slowly(
+        "127.0.0.1", port, "/api/v1/actors/export?format=geojsonl", chunk=32_768, pause=0.03
+    )
+    elapsed = time.monotonic() - started
+    lines = body.decode().splitlines()
+    assert len(lines) == EXPORT_ACTORS
+    assert json.loads(lines[-1])["type"] == "Feature"
+    assert elapsed > WORKER_TIMEOUT_S
