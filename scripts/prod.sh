@@ -11,8 +11,11 @@
 # live in $PEACEMAP_PROD_DIR (.prod/, git-ignored). Started as root, nginx runs as the
 # unprivileged user "peacemap", and so does gunicorn when that user can run the
 # virtualenv's Python (not when it comes from a root-only folder, e.g. a pyenv in /root:
-# then gunicorn runs as the caller, with a warning). Without PEACEMAP_SECRET_KEY a random one is kept in
-# .prod/secret_key. DATABASE_URL as for `make run` (default: the local cluster's peacemap).
+# then gunicorn runs as the caller, with a warning). Without PEACEMAP_SECRET_KEY a random
+# one is kept in .prod-secret-key; without PEACEMAP_DATA_KEY(_FILE) the development data key
+# (instance/data.keys, which `make run` sealed the local database with) is used. Both reach
+# gunicorn through its environment, never its command line. DATABASE_URL as for `make run`
+# (default: the local cluster's peacemap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -67,6 +70,15 @@ secret_key() {
   cat "$file"
 }
 
+data_key_file() {  # the development key make run sealed the local database with
+  local file=$root/instance/data.keys
+  if [ ! -s "$file" ]; then
+    mkdir -p "$root/instance"
+    (umask 077 && .venv/bin/python -c 'from api.crypto import generate_key; print(generate_key("dev"))' >"$file")
+  fi
+  echo "$file"
+}
+
 wait_ready() {  # url, seconds
   local deadline=$((SECONDS + $2))
   until .venv/bin/python - "$1" <<'PY' 2>/dev/null
@@ -94,9 +106,14 @@ start() {
   .venv/bin/flask --app wsgi db upgrade
   if ! running "$run/gunicorn.pid"; then
     rm -f "$run/gunicorn.pid"
-    as_app env PEACEMAP_ENV=production PEACEMAP_SECRET_KEY="$(secret_key)" \
-      PEACEMAP_TRUSTED_PROXIES=1 PEACEMAP_BIND="127.0.0.1:$gunicorn_port" \
-      "$root/.venv/bin/gunicorn" -c "$root/deploy/gunicorn.conf.py" --chdir "$root" \
+    export PEACEMAP_ENV=production PEACEMAP_TRUSTED_PROXIES=1 PEACEMAP_BIND="127.0.0.1:$gunicorn_port"
+    PEACEMAP_SECRET_KEY=$(secret_key)
+    export PEACEMAP_SECRET_KEY
+    if [ -z "${PEACEMAP_DATA_KEY:-}${PEACEMAP_DATA_KEY_FILE:-}" ]; then
+      PEACEMAP_DATA_KEY=$(grep -v '^#' "$(data_key_file)" | paste -sd, -)
+      export PEACEMAP_DATA_KEY
+    fi
+    as_app "$root/.venv/bin/gunicorn" -c "$root/deploy/gunicorn.conf.py" --chdir "$root" \
       --pid "$run/gunicorn.pid" --daemon --access-logfile "$run/gunicorn-access.log" \
       --error-logfile "$run/gunicorn.log" wsgi:app
   fi

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from api import migrate
 from seeds.bulk import load_rows
 from seeds.synthetic import generate
+from tests.conftest import DATA_KEY
 from tests.servers import ROOT, Server, request
 
 EXPORT_ACTORS = 20_000
@@ -67,6 +68,7 @@ def stack(database):
         "DATABASE_URL": database["DATABASE_URL"],
         "PEACEMAP_MIGRATION_DATABASE_URL": database["MIGRATION_DATABASE_URL"],
         "PEACEMAP_SECRET_KEY": "production-test-secret-0123456789abcdefghij",
+        "PEACEMAP_DATA_KEY": DATA_KEY,  # the key the test run sealed its rows with
         "PEACEMAP_PROD_DIR": str(run),
         "PEACEMAP_HTTP_PORT": str(http_port),
         "PEACEMAP_GUNICORN_PORT": str(gunicorn_port),
