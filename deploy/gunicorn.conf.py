@@ -27,7 +27,7 @@ limit_request_fields = 100
 limit_request_field_size = 16380
 forwarded_allow_ips = "127.0.0.1"
 accesslog = os.environ.get("PEACEMAP_ACCESS_LOG", "-") or None
-# The path without its query string: searches carry coordinates and must not be logged.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# Search coordinates, tile addresses and credentials never reach the access log.
+logger_class = "api.accesslog.RedactingLogger"
 
 errorlog = "-"

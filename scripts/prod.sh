@@ -15,7 +15,7 @@
 # one is kept in .prod-secret-key; without PEACEMAP_DATA_KEY(_FILE) the development data key
 # (instance/data.keys, which `make run` sealed the local database with) is used. Both reach
 # gunicorn through its environment, never its command line. DATABASE_URL as for `make run`
-# (default: the local cluster's peacemap).
+# (default: the local cluster's peacemap); the local Redis unless PEACEMAP_RATELIMIT_STORAGE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -102,6 +102,9 @@ start() {
   prepare
   if [ -z "${DATABASE_URL:-}" ]; then
     scripts/db.sh start
+  fi
+  if [ -z "${PEACEMAP_RATELIMIT_STORAGE:-}" ]; then
+    scripts/redis.sh start  # rate-limit counters shared by every worker
   fi
   .venv/bin/flask --app wsgi db upgrade
   if ! running "$run/gunicorn.pid"; then

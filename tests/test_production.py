@@ -23,6 +23,7 @@ from seeds.synthetic import generate
 from tests.conftest import DATA_KEY
 from tests.servers import ROOT, Server, request
 
+RUN = ROOT / ".prod-test"  # under the checkout: nginx's unprivileged user must reach it
 EXPORT_ACTORS = 20_000
 WORKER_TIMEOUT_S = 3
 
@@ -61,7 +62,7 @@ def database(database_urls):
 
 @pytest.fixture(scope="module")
 def stack(database):
-    run = ROOT / ".prod-test"
+    run = RUN
     http_port, gunicorn_port = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -108,6 +109,20 @@ def test_the_stack_serves_through_nginx_and_is_ready(stack):
     page = request(server, "GET", "/api/v1/actors?limit=3")
     assert page.status == 200
     assert page.json()["count"] == 3
+
+
+def test_the_logs_place_nobody(stack):
+    """Neither nginx's access log nor gunicorn's keeps search coordinates or tile x/y."""
+    server, _ = stack
+    assert request(server, "GET", "/api/v1/actors?near=36.8219,-1.2921&radius_km=5").status == 200
+    assert request(server, "GET", "/api/v1/tiles/14/9876/8123.mvt").status in (200, 204)
+    time.sleep(0.5)  # gunicorn's log is written by its worker
+    for log in ("nginx-access.log", "gunicorn-access.log"):
+        text = (RUN / log).read_text()
+        assert "/api/v1/tiles/14/" in text
+        assert "36.8219" not in text
+        assert "9876" not in text
+        assert "8123" not in text
 
 
 def _trickle(sockets: list[socket.socket], stop: threading.Event, every: float) -> None:
