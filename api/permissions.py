@@ -81,6 +81,10 @@ RULES: dict[str, tuple[Rule, str]] = {
     ),
     "account.use": (signed_in, "signed-in user"),
     "contribution.submit": (verified, "signed-in user with a confirmed email address"),
+    "contribution.consent": (
+        lambda u, actor: manages(u, actor),
+        "the actor's manager",
+    ),
     "flag.create": (verified, "signed-in user with a confirmed email address"),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
     "claim.release_any": (lambda u, o: is_admin(u), "admin"),

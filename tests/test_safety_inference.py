@@ -474,3 +474,78 @@ def test_an_area_across_the_antimeridian_is_read_the_short_way_round(client, mak
     assert area.area == pytest.approx(1.0)  # two halves of 0.5°, not 359° around the world
     assert str(actor.id) in found_by(client, circle(-179.8, -16.5, 0.01))
     assert str(actor.id) not in found_by(client, circle(0, -16.5, 0.01))
+
+
+# -- 6. lowering an actor's privacy needs its manager's consent -----------------------------------
+
+
+def test_a_proposal_that_lowers_privacy_waits_for_the_managers_consent(
+    client, make_actor, make_user, login, session
+):
+    actor = make_actor(location=point(*INLAND), location_precision="region")
+    manager_user = make_user(manager_of=actor)
+    author, manager, mod = login(make_user()), login(manager_user), login(make_user("moderator"))
+    finer = propose(
+        client,
+        author,
+        "actor_edit",
+        {"location_precision": "exact", "contact": {"phone": "+254 700 000002"}},
+        target_id=str(actor.id),
+    ).get_json()
+    assert finer["state"] == "awaiting_consent"
+    assert finer["privacy"] == {"lowers": ["location_precision", "contact"], "consent": "awaiting"}
+    # Not in the moderators' queue yet; the manager finds it in theirs.
+    queue = client.get("/api/v1/moderation/queue", headers=mod).get_json()["items"]
+    assert finer["id"] not in [item["id"] for item in queue]
+    waiting = client.get("/api/v1/me/consents", headers=manager).get_json()["items"]
+    assert [item["id"] for item in waiting] == [finer["id"]]
+    # Nobody else may consent, nor may a moderator claim it before.
+    other = login(make_user())
+    assert (
+        client.post(
+            f"/api/v1/contributions/{finer['id']}/consent", json={"consent": True}, headers=other
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/moderation/contributions/{finer['id']}/claim", headers=mod
+        ).status_code
+        == 409
+    )
+    consented = client.post(
+        f"/api/v1/contributions/{finer['id']}/consent", json={"consent": True}, headers=manager
+    )
+    assert consented.status_code == 200, consented.get_json()
+    assert consented.get_json()["state"] == "submitted"
+    # The moderator sees it marked.
+    queue = client.get("/api/v1/moderation/queue", headers=mod).get_json()["items"]
+    (item,) = [i for i in queue if i["id"] == finer["id"]]
+    assert item["privacy"]["consent"] == "granted"
+    assert item["privacy"]["lowers"] == ["location_precision", "contact"]
+
+    # Refused: rejected, with the reason, and never reviewed.
+    again = propose(
+        client,
+        author,
+        "actor_edit",
+        {"contact": {"email": "x@example.org"}},
+        target_id=str(actor.id),
+    ).get_json()
+    refused = client.post(
+        f"/api/v1/contributions/{again['id']}/consent",
+        json={"consent": False, "reason": "We do not publish an email."},
+        headers=manager,
+    ).get_json()
+    assert (refused["state"], refused["reason"]) == ("rejected", "We do not publish an email.")
+
+    # Without a manager it goes to review, marked; a coarser precision lowers nothing.
+    alone = make_actor(location=point(*INLAND), location_precision="region")
+    marked = propose(
+        client, author, "actor_edit", {"location_precision": "locality"}, target_id=str(alone.id)
+    ).get_json()
+    assert (marked["state"], marked["privacy"]["consent"]) == ("submitted", "no_manager")
+    coarser = propose(
+        client, author, "actor_edit", {"location_precision": "country"}, target_id=str(alone.id)
+    ).get_json()
+    assert (coarser["state"], coarser["privacy"]) == ("submitted", None)

@@ -12,23 +12,25 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.accounts.models import Membership, User
 from api.actors.models import Actor
 from api.actors.schemas import ActorCreateSchema, ActorPatchSchema
 from api.content import place, snapshot
 from api.errors import Forbidden, NotFound, Unprocessable
-from api.moderation.items import get_item
+from api.moderation.items import get_item, log
 from api.moderation.models import Contribution
 from api.moderation.schemas import TranslationProposalSchema
-from api.moderation.workflow import OPEN, next_state
+from api.moderation.workflow import AWAITING_CONSENT, OPEN, next_state
 from api.observations.schemas import ObservationCreateSchema
 from api.observations.service import linked_precision
-from api.permissions import is_staff
+from api.permissions import can, is_staff, require
 from api.principal import Principal
 from api.resources.schemas import ResourceCreateSchema
 from api.themes.service import check_theme_keys
 from api.translations import TRANSLATABLE
 from api.visibility import ACTOR, is_public
 from geo import filters
+from geo.privacy import ORDER, Precision
 
 # What contributors may propose: everything but the moderators' own fields.
 PROPOSAL_SCHEMAS = {
@@ -63,9 +65,91 @@ def submit(session: Session, principal: Principal, data: dict) -> Contribution:
     )
     _prepare(session, contribution, kind, loaded, data, principal)
     contribution.payload = data["payload"]
+    _ask_consent_if_needed(contribution)
     session.add(contribution)
     session.flush()
     return contribution
+
+
+def lowers_privacy(item, loaded: dict) -> list[str]:
+    """What in an edit lowers the actor's privacy: a finer precision, contact details.
+    Judged on the proposal and public data only: an answer that depended on the private
+    values (is this phone number new?) would tell the proposer what they are."""
+    lowered = []
+    if "location_precision" in loaded and ORDER.index(
+        Precision(loaded["location_precision"])
+    ) < ORDER.index(Precision(item.location_precision)):
+        lowered.append("location_precision")
+    if loaded.get("contact"):
+        lowered.append("contact")
+    return lowered
+
+
+def _privacy_review(session: Session, actor, loaded: dict, principal: Principal) -> dict | None:
+    lowered = lowers_privacy(actor, loaded)
+    if not lowered:
+        return None
+    if can(principal, "contribution.consent", actor):
+        consent = "by_manager"
+    elif session.scalar(
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.actor_id == actor.id,
+            Membership.role == "manager",
+            User.status == "active",
+        )
+        .limit(1)
+    ):
+        consent = "awaiting"
+    else:
+        consent = "no_manager"
+    return {"lowers": lowered, "consent": consent}
+
+
+def _ask_consent_if_needed(contribution: Contribution) -> None:
+    if (contribution.privacy or {}).get("consent") == "awaiting":
+        contribution.state = next_state(contribution.kind, contribution.state, "ask_consent")
+
+
+def give_consent(
+    session: Session, contribution: Contribution, principal: Principal, consent: bool, reason
+) -> Contribution:
+    """The actor's manager consents to (or refuses) a proposal that lowers its privacy:
+    consented, it goes to the review queue marked so; refused, it is rejected."""
+    actor = session.get(Actor, contribution.target_id) if contribution.target_id else None
+    require(principal, "contribution.consent", actor)
+    action = "consent" if consent else "refuse_consent"
+    contribution.state = next_state(contribution.kind, contribution.state, action)
+    contribution.privacy = {
+        **(contribution.privacy or {}),
+        "consent": "granted" if consent else "refused",
+        "by": str(principal.user_id),
+    }
+    if not consent:
+        contribution.reason = reason or "The organisation's manager did not consent."
+        contribution.decided_by, contribution.decided_at = principal.user_id, _now()
+    contribution.updated_at = _now()
+    log(session, action, principal.user_id, contribution=contribution, reason=reason)
+    session.flush()
+    return contribution
+
+
+def awaiting_consent_of(session: Session, user, *, limit: int, offset: int) -> list[Contribution]:
+    """Proposals waiting for the consent of ``user`` as manager of their actor, oldest first."""
+    managed = [m.actor_id for m in user.memberships if m.role == "manager"]
+    stmt = (
+        select(Contribution)
+        .where(
+            Contribution.state == AWAITING_CONSENT,
+            Contribution.target_type == "actor",
+            Contribution.target_id.in_(managed),
+        )
+        .order_by(Contribution.submitted_at, Contribution.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt))
 
 
 def _prepare(session, contribution, kind, loaded, data, principal) -> None:
@@ -98,7 +182,9 @@ def _prepare(session, contribution, kind, loaded, data, principal) -> None:
         contribution.public_location = getattr(item, "public_location", None)
         if kind == "translation":
             _check_translation(item, target_type, loaded)
-        elif "location" in loaded:
+        else:
+            contribution.privacy = _privacy_review(session, item, loaded, principal)
+        if kind == "actor_edit" and "location" in loaded:
             # A proposal is checked against itself and public data only, never against the
             # stored exact point: an answer that depended on it would locate it. (Whether a
             # proposed country fits the exact point is shown to the reviewing moderator.)
@@ -175,10 +261,19 @@ def get_contribution(
     """Authors see their own contributions; moderators see all; others learn nothing."""
     contribution = session.get(Contribution, contribution_id, with_for_update=lock)
     if contribution is None or not (
-        is_staff(principal.user) or contribution.author_id == principal.user_id
+        is_staff(principal.user)
+        or contribution.author_id == principal.user_id
+        or _asks_consent_of(session, contribution, principal)
     ):
         raise NotFound(f"No contribution with id {contribution_id}.")
     return contribution
+
+
+def _asks_consent_of(session: Session, contribution: Contribution, principal: Principal) -> bool:
+    """Whether the contribution lowers the privacy of an actor ``principal`` manages."""
+    if not contribution.privacy or contribution.target_type != "actor":
+        return False
+    return can(principal, "contribution.consent", session.get(Actor, contribution.target_id))
 
 
 def _require_author(contribution: Contribution, principal: Principal) -> None:
@@ -206,6 +301,7 @@ def resubmit(
     _prepare(session, contribution, contribution.kind, loaded, data, principal)
     contribution.payload = payload
     contribution.state = new_state
+    _ask_consent_if_needed(contribution)
     contribution.submitted_at = contribution.updated_at = _now()
     session.flush()
     return contribution

@@ -34,7 +34,15 @@ CONTRIBUTION_KINDS = (
     "translation",
     "flag_review",
 )
-STATES = ("submitted", "in_review", "approved", "rejected", "changes_requested", "withdrawn")
+STATES = (
+    "submitted",
+    "in_review",
+    "approved",
+    "rejected",
+    "changes_requested",
+    "withdrawn",
+    "awaiting_consent",
+)
 TARGET_TYPES = ("actor", "resource", "observation", "project")
 FLAG_REASONS = (
     "misinformation",
@@ -76,6 +84,9 @@ class Contribution(Base):
         Geometry("POINT", srid=4326, spatial_index=False)
     )
     duplicates: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Edits that lower the actor's privacy: {"lowers": [fields], "consent": awaiting,
+    # granted, refused, no_manager or by_manager}; None for the others.
+    privacy: Mapped[dict | None] = mapped_column(JSONB)
     # Flag reviews: someone may be in danger and the item could not be hidden at once.
     urgent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     reason: Mapped[str | None] = mapped_column(Text)  # the last decision's reason, for the author

@@ -18,6 +18,7 @@ from api.moderation.models import TARGET_TYPES
 from api.moderation.schemas import (
     BatchDecisionSchema,
     BatchResultsSchema,
+    ConsentSchema,
     ContributionCreateSchema,
     ContributionReviewSchema,
     ContributionSchema,
@@ -42,7 +43,7 @@ from api.moderation.standing import Policy, records
 from api.permissions import can, is_staff, require, who
 from api.privacy import disclose, private_fields, redact
 from api.revisions.service import history
-from api.schemas import page_schema, page_size
+from api.schemas import PageArgsSchema, page_schema, page_size
 
 REVIEWERS = f"Who: {who('moderation.review')}."
 
@@ -73,7 +74,11 @@ def represent(contribution, principal, *, detail: bool = False) -> dict:
         field for field in private_fields(proposes) if contribution.payload.get(field) is not None
     }
     if not is_staff(principal.user):
-        disclose(db.session, principal, "contribution", contribution.id, private, log=False)
+        # Its author reads their own words (not logged); an actor's manager asked for consent
+        # reads what is proposed about the actor (logged).
+        own = contribution.author_id == principal.user_id
+        target = ("contribution", contribution.id) if own else ("actor", contribution.target_id)
+        disclose(db.session, principal, *target, private, log=not own)
         return ContributionSchema().dump(contribution)
     data = ContributionReviewSchema().dump(contribution)
     if contribution.kind == "actor_edit":
@@ -194,6 +199,50 @@ class Resubmit(MethodView):
         principal = current_principal()
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
         return service.resubmit(db.session, contribution, principal, data["payload"])
+
+
+@contributions_blp.route("/contributions/<uuid:contribution_id>/consent")
+class Consent(MethodView):
+    @signed_in
+    @contributions_blp.arguments(ConsentSchema)
+    @contributions_blp.response(200, ContributionSchema)
+    @contributions_blp.alt_response(401, description="Not signed in")
+    @contributions_blp.alt_response(403, description="Not the actor's manager")
+    @contributions_blp.alt_response(404, description="No such contribution that you may see")
+    @contributions_blp.alt_response(409, description="Not awaiting consent")
+    @contributions_blp.doc(
+        security=BEARER,
+        description=f"Who: {who('contribution.consent')}, for an edit that lowers the actor's "
+        "privacy (a finer location precision, contact details). Consented, the edit goes to "
+        "the review queue marked so; refused, it is rejected with the reason.",
+    )
+    def post(self, data, contribution_id):
+        """Consent to (or refuse) an edit that lowers your organisation's privacy"""
+        principal = current_principal()
+        contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
+        service.give_consent(
+            db.session, contribution, principal, data["consent"], data.get("reason")
+        )
+        return json_response(represent(contribution, principal))
+
+
+@contributions_blp.route("/me/consents")
+class MyConsents(MethodView):
+    @signed_in
+    @contributions_blp.arguments(PageArgsSchema, location="query")
+    @contributions_blp.response(200, page_schema(ContributionSchema, "ConsentPage"))
+    @contributions_blp.alt_response(401, description="Not signed in")
+    @contributions_blp.doc(
+        security=BEARER, description="Who: any signed-in user, for the actors they manage."
+    )
+    def get(self, args):
+        """Edits waiting for your consent as manager of their actor, oldest first"""
+        principal, limit = current_principal(), page_size(args)
+        rows = service.awaiting_consent_of(
+            db.session, principal.user, limit=limit, offset=args["offset"]
+        )
+        items = [represent(c, principal) for c in rows]
+        return page_response(items, offset=args["offset"], limit=limit)
 
 
 @contributions_blp.route("/me/contributions")

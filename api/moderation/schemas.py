@@ -72,6 +72,13 @@ def proposal_variants(payload_schemas: dict[str, ma.Schema]) -> dict:
     }
 
 
+class ConsentSchema(ma.Schema):
+    consent = ma.fields.Boolean(required=True)
+    reason = ma.fields.String(
+        validate=v.Length(1, 2000), metadata={"description": "Shown to the author if refused"}
+    )
+
+
 class ResubmitSchema(ma.Schema):
     payload = Mapping(max_properties=50, required=True)
 
@@ -99,6 +106,13 @@ class ContributionSchema(ma.Schema):
     language = ma.fields.String(allow_none=True)
     themes = ma.fields.List(ma.fields.String())
     country = ma.fields.String(allow_none=True)
+    privacy = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "An edit that lowers the actor's privacy: lowers (fields) and "
+            "consent (awaiting, granted, refused, no_manager, by_manager)"
+        },
+    )
     submitted_at = ma.fields.AwareDateTime()
     decided_at = ma.fields.AwareDateTime(allow_none=True)
     updated_at = ma.fields.AwareDateTime()

@@ -9,8 +9,10 @@ Every moderator act lands in the append-only moderation log; every published cha
 revision. The routes call these functions through this module."""
 
 from api.moderation.contributions import (
+    awaiting_consent_of,
     contributions_of,
     get_contribution,
+    give_consent,
     queue,
     resubmit,
     submit,
@@ -35,6 +37,7 @@ from api.moderation.items import (
 )
 
 __all__ = [
+    "awaiting_consent_of",
     "claim",
     "contributions_of",
     "decide",
@@ -45,6 +48,7 @@ __all__ = [
     "flags_of_review",
     "get_contribution",
     "get_item",
+    "give_consent",
     "list_flags",
     "log",
     "moderation_log",

@@ -6,13 +6,21 @@ from __future__ import annotations
 from api.errors import Conflict
 
 OPEN = ("submitted", "in_review")
+# A proposal that lowers an actor's privacy (a finer precision, contact details) waits in
+# this state for the consent of the actor's manager, where it has one, before review.
+AWAITING_CONSENT = "awaiting_consent"
 
 # action: (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "claim": (OPEN, "in_review"),
     "release": (("in_review",), "submitted"),
-    "withdraw": (("submitted", "in_review", "changes_requested"), "withdrawn"),
+    "withdraw": ((AWAITING_CONSENT, "submitted", "in_review", "changes_requested"), "withdrawn"),
     "resubmit": (("changes_requested",), "submitted"),
+    # The actor's manager on a proposal that lowers its privacy.
+    "consent": ((AWAITING_CONSENT,), "submitted"),
+    "refuse_consent": ((AWAITING_CONSENT,), "rejected"),
+    # Where the actor has a manager who did not make the proposal, it asks them first.
+    "ask_consent": (("submitted",), AWAITING_CONSENT),
     "approve": (OPEN, "approved"),
     "merge": (OPEN, "approved"),
     "reject": (OPEN, "rejected"),
