@@ -123,3 +123,33 @@ class IndicatorValue(Base):
             postgresql_where=text("superseded_at IS NULL"),
         ),
     )
+
+
+class SurveyMapping(Base):
+    """A project's saved mapping from a survey form's questions and answer choices to
+    measures (metrics.survey), by name: one per form, say."""
+
+    __tablename__ = "survey_mappings"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mapping: Mapped[dict] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SurveyResponse(Base):
+    """A respondent's answers to the mapped questions only (never names, phones, places or
+    free text), kept when the organisation asks for it; by default none are."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    upload_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    line: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_survey_responses_upload", "project_id", "upload_id", "line"),)

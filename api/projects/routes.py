@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask import Response, request, url_for
 from flask.views import MethodView
@@ -10,25 +11,31 @@ from flask_smorest import Blueprint
 
 from api.auth import current_principal, signed_in
 from api.db import db
+from api.errors import Unprocessable
 from api.http import BEARER, IF_MATCH, json_response, page_response, require_if_match, version_etag
 from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.permissions import require, who
-from api.projects import service, uploads
+from api.projects import service, surveys, uploads
 from api.projects.schemas import (
     BulkResultSchema,
     ComparisonArgsSchema,
     ComparisonSchema,
     FrameworkSchema,
     IndicatorSchema,
+    KeptResponseSchema,
     ProjectCreateSchema,
     ProjectQueryArgsSchema,
     ProjectSchema,
     ProjectWriteSchema,
     ReportArgsSchema,
     ReportSchema,
+    StoredSurveyMappingSchema,
     StoredValueSchema,
+    SurveyImportArgsSchema,
+    SurveyImportResultSchema,
+    SurveyMappingSchema,
     ValueArgsSchema,
     ValueListArgsSchema,
     ValueSchema,
@@ -225,6 +232,126 @@ class BulkValues(MethodView):
             replace=args["replace"],
         )
         return json_response({"stored": stored}, 201)
+
+
+MAPPING_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _mapping_name(name: str) -> str:
+    if not MAPPING_NAME.fullmatch(name):
+        raise Unprocessable(
+            "name: 1 to 64 lower-case letters, digits, '-' or '_'.",
+            errors={"name": ["1 to 64 lower-case letters, digits, '-' or '_'."]},
+        )
+    return name
+
+
+@blp.route("/projects/<uuid:project_id>/survey-mappings")
+class SurveyMappings(MethodView):
+    @blp.response(200, StoredSurveyMappingSchema(many=True))
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.doc(description=READERS)
+    def get(self, project_id):
+        """The project's saved mappings of survey exports to measures"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return surveys.list_mappings(db.session, project.id)
+
+
+@blp.route("/projects/<uuid:project_id>/survey-mappings/<string:name>")
+class SurveyMappingByName(MethodView):
+    @blp.response(200, StoredSurveyMappingSchema)
+    @blp.alt_response(404, description="No such project or mapping")
+    @blp.doc(description=READERS)
+    def get(self, project_id, name):
+        """One saved mapping"""
+        project = service.get_project(db.session, project_id, current_principal())
+        return {"name": name, **surveys.get_mapping(db.session, project.id, name)}
+
+    @signed_in
+    @blp.arguments(SurveyMappingSchema)
+    @blp.response(200, StoredSurveyMappingSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(404, description="No such project that you may see")
+    @blp.alt_response(
+        422, description="Invalid mapping: every problem named by its path (questions[1].measure)"
+    )
+    @blp.doc(
+        security=BEARER,
+        description=EDITORS + " Which question of the form (its column in the export) gives "
+        "which survey measure, and which answer choices count for it, against it, or not at "
+        "all (don't know); an optional weight column and breakdowns (method: "
+        "metrics/survey.py).",
+    )
+    def put(self, document, project_id, name):
+        """Save a mapping of a KoboToolbox or ODK form to measures"""
+        project, _ = _editable(project_id)
+        return surveys.save_mapping(db.session, project, _mapping_name(name), document)
+
+
+@blp.route("/projects/<uuid:project_id>/surveys")
+class SurveyImports(MethodView):
+    body_types = (uploads.CSV, uploads.XLSX)
+    upload = True
+
+    @signed_in
+    @idempotent
+    @blp.arguments(SurveyImportArgsSchema, location="query")
+    @blp.response(201, SurveyImportResultSchema)
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(404, description="No such project or mapping")
+    @blp.alt_response(413, description="Upload too large")
+    @blp.alt_response(415, description="Not CSV or XLSX")
+    @blp.alt_response(
+        422,
+        description="Bad lines of the export (line, column, reason), or computed values that "
+        "break a rule; nothing stored",
+    )
+    @blp.doc(
+        security=BEARER,
+        parameters=[IDEMPOTENCY_KEY],
+        description=EDITORS + " Body: a KoboToolbox or ODK export, one row per respondent "
+        "(CSV with ',' ';' or tab, or XLSX). Through the saved mapping, Peacemap computes each "
+        "measure's percentage, sample size and, with a weight column, Kish's effective sample "
+        "size, overall and per group, and stores these values like any upload (all or none). "
+        "Groups under the framework's minimum sample size are suppressed. The respondents' "
+        "rows are not stored unless keep_responses=true, and then only the mapped columns.",
+        requestBody={
+            "required": True,
+            "content": {
+                uploads.CSV: {"schema": {"type": "string"}},
+                uploads.XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+    )
+    def post(self, args, project_id):
+        """Import raw survey responses (KoboToolbox, ODK) as indicator values"""
+        project, principal = _editable(project_id)
+        result = surveys.import_survey(
+            db.session,
+            project,
+            uploads.table_rows(_body_stream(), request.mimetype),
+            principal,
+            mapping_name=args["mapping"],
+            period=args["period"],
+            start=args.get("start"),
+            end=args.get("end"),
+            replace=args["replace"],
+            keep_responses=args["keep_responses"],
+        )
+        return json_response(result, 201)
+
+
+@blp.route("/projects/<uuid:project_id>/surveys/<uuid:upload_id>/responses")
+class KeptResponses(MethodView):
+    @signed_in
+    @blp.response(200, KeptResponseSchema(many=True))
+    @blp.alt_response(403, description="Not of the project's organisation")
+    @blp.alt_response(404, description="No such project or no responses kept")
+    @blp.doc(security=BEARER, description=EDITORS)
+    def get(self, project_id, upload_id):
+        """Respondents' answers kept from an import (keep_responses=true): mapped columns only"""
+        project, _ = _editable(project_id)
+        return json_response(surveys.kept_responses(db.session, project.id, upload_id))
 
 
 def _body_stream():

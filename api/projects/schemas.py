@@ -13,6 +13,7 @@ from metrics.data import (
     MAX_SAMPLE_SIZE,
 )
 from metrics.framework import POLARITIES, TRANSFORMS
+from metrics.survey import MAX_CHOICES, MAX_QUESTIONS, QUESTION_TYPES
 
 
 class ProjectWriteSchema(ma.Schema):
@@ -248,3 +249,118 @@ class FrameworkSchema(ma.Schema):
     measures = ma.fields.List(ma.fields.Dict())
     minimum_sample_size = ma.fields.Integer()
     overall = ma.fields.Dict()
+
+
+# -- survey exports (KoboToolbox, ODK) -----------------------------------------------------------
+
+CHOICE = ma.fields.String(validate=v.Length(1, 200))
+COLUMN = {"validate": v.Length(1, 300)}
+
+
+class SurveyQuestionSchema(ma.Schema):
+    """A question of the form and what its answer choices mean for one survey measure."""
+
+    measure = ma.fields.String(required=True, validate=v.Length(1, MAX_LENGTH["measure"]))
+    question = ma.fields.String(
+        required=True,
+        metadata={"description": "The column's header in the export, e.g. safety/feels_safe"},
+        **COLUMN,
+    )
+    type = ma.fields.String(load_default="select_one", validate=v.OneOf(QUESTION_TYPES))
+    positive = ma.fields.List(
+        CHOICE,
+        required=True,
+        validate=v.Length(1, MAX_CHOICES),
+        metadata={"description": "Choices that count towards the percentage"},
+    )
+    negative = ma.fields.List(
+        CHOICE,
+        required=True,
+        validate=v.Length(max=MAX_CHOICES),
+        metadata={"description": "Choices that count against it"},
+    )
+    exclude = ma.fields.List(
+        CHOICE,
+        load_default=list,
+        validate=v.Length(max=MAX_CHOICES),
+        metadata={"description": "Choices left out of the count (don't know, refused)"},
+    )
+
+
+class SurveyMappingSchema(ma.Schema):
+    """How an export's questions and answer choices become measures (metrics/survey.py)."""
+
+    questions = ma.fields.List(
+        ma.fields.Nested(SurveyQuestionSchema), required=True, validate=v.Length(1, MAX_QUESTIONS)
+    )
+    weight = ma.fields.String(
+        allow_none=True, metadata={"description": "The weight column, if any"}, **COLUMN
+    )
+    groups = Mapping(
+        max_properties=5,
+        keys=ma.fields.String(validate=v.Length(1, MAX_GROUP_KEY)),
+        values=ma.fields.String(**COLUMN),
+        load_default=dict,
+        metadata={"description": 'Breakdowns: {"sex": "demographics/sex"}'},
+    )
+    date = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The date column (default: _submission_time, SubmissionDate…)"},
+        **COLUMN,
+    )
+
+
+class StoredSurveyMappingSchema(SurveyMappingSchema):
+    name = ma.fields.String()
+
+
+class SurveyImportArgsSchema(ma.Schema):
+    mapping = ma.fields.String(
+        required=True, validate=v.Length(1, 64), metadata={"description": "A saved mapping"}
+    )
+    period = ma.fields.String(required=True, validate=v.Length(1, MAX_LENGTH["period"]))
+    start = ma.fields.Date(metadata={"description": "Default: the earliest response's date"})
+    end = ma.fields.Date(metadata={"description": "Default: the latest response's date"})
+    replace = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Supersede current values"}
+    )
+    keep_responses = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Also keep each respondent's answers to the mapped questions (never "
+            "other columns); by default only the aggregates are stored"
+        },
+    )
+
+
+class SurveyValueSchema(ma.Schema):
+    measure = ma.fields.String()
+    value = ma.fields.Float()
+    sample_size = ma.fields.Integer()
+    effective_sample_size = ma.fields.Float()
+    disaggregation = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    period = ma.fields.String()
+    start = ma.fields.String()
+    end = ma.fields.String()
+    source = ma.fields.String()
+
+
+class SurveyImportResultSchema(ma.Schema):
+    stored = ma.fields.Integer()
+    respondents = ma.fields.Integer()
+    period = ma.fields.String()
+    start = ma.fields.String()
+    end = ma.fields.String()
+    values = ma.fields.List(ma.fields.Nested(SurveyValueSchema))
+    suppressed = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "Groups under the minimum sample size: not stored"},
+    )
+    responses_kept = ma.fields.String(
+        allow_none=True, metadata={"description": "The upload id of the kept responses"}
+    )
+
+
+class KeptResponseSchema(ma.Schema):
+    line = ma.fields.Integer()
+    answers = ma.fields.Dict()

@@ -5,7 +5,9 @@ the upload's size (a workbook goes through a spooled temporary file: zip needs t
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import json
 import shutil
 import tempfile
@@ -137,6 +139,12 @@ class _Window:
 
 def _xlsx_rows(body) -> Rows:
     """The first sheet of a workbook: a header row, then one value per row, as in CSV."""
+    yield from _sheet_rows(first_sheet(body))
+
+
+def first_sheet(body) -> Iterator[tuple | Problem]:
+    """The rows of cells of a workbook's first sheet, streamed; a Problem (and the end)
+    when the body is not a workbook that can be read. Shared by every XLSX upload."""
     with tempfile.SpooledTemporaryFile(max_size=4_000_000) as spooled:
         shutil.copyfileobj(body, spooled, 1 << 20)
         spooled.seek(0)
@@ -144,23 +152,27 @@ def _xlsx_rows(body) -> Rows:
             with zipfile.ZipFile(spooled) as archive:
                 unpacked = sum(info.file_size for info in archive.infolist())
         except zipfile.BadZipFile:
-            yield 1, None, [Problem(1, "body", "is not an XLSX workbook")]
+            yield Problem(1, "body", "is not an XLSX workbook")
             return
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            yield 1, None, [Problem(1, "body", "unpacks to more than the upload limit allows")]
+            yield Problem(1, "body", "unpacks to more than the upload limit allows")
             return
         spooled.seek(0)
         try:
             workbook = openpyxl.load_workbook(spooled, read_only=True, data_only=True)
-            yield from _sheet_rows(workbook.worksheets[0].iter_rows(values_only=True))
+            yield from workbook.worksheets[0].iter_rows(values_only=True)
             workbook.close()
         # A malformed workbook can fail anywhere inside openpyxl; it is the client's input.
         except Exception:
-            yield 1, None, [Problem(1, "body", "is not a readable XLSX workbook")]
+            yield Problem(1, "body", "is not a readable XLSX workbook")
 
 
 def _sheet_rows(cells) -> Rows:
-    header = [str(c).strip() if c is not None else "" for c in next(cells, ())]
+    first = next(cells, ())
+    if isinstance(first, Problem):
+        yield 1, None, [first]
+        return
+    header = [str(c).strip() if c is not None else "" for c in first]
     while header and header[-1] == "":
         header.pop()
     problems = header_problems(header)
@@ -169,6 +181,9 @@ def _sheet_rows(cells) -> Rows:
         return
     width = len(header)
     for number, values in enumerate(cells, start=2):
+        if isinstance(values, Problem):
+            yield 1, None, [values]
+            return
         if all(c is None or c == "" for c in values):
             continue
         if any(c not in (None, "") for c in values[width:]):
@@ -176,6 +191,50 @@ def _sheet_rows(cells) -> Rows:
             continue
         row = {name: _cell(name, cell) for name, cell in zip(header, values, strict=False)}
         yield number, {k: v for k, v in row.items() if v is not None}, []
+
+
+def table_rows(body, mimetype: str) -> Rows:
+    """Rows of any table (a survey export: CSV with the delimiter of the file, ',' ';' or
+    tab, as KoboToolbox and ODK write them; or XLSX), keyed by their header, cells as they
+    are. The header must name each column once."""
+    if mimetype == XLSX:
+        cells = first_sheet(body)
+    else:
+        text = _text(body)
+        first = text.readline()
+        delimiter = max(",;\t", key=first.count)
+        cells = _csv_cells(itertools.chain([first], text), delimiter)
+    head = next(cells, ())
+    if isinstance(head, Problem):
+        yield 1, None, [head]
+        return
+    header = [str(c).strip() if c is not None else "" for c in head]
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if not any(header) or repeated:
+        reason = "column appears more than once" if repeated else "the header row is empty"
+        yield 1, None, [Problem(1, (repeated or ["body"])[0][:64], reason)]
+        return
+    for number, values in enumerate(cells, start=2):
+        if isinstance(values, Problem):
+            yield values.line if values.line > 1 else 1, None, [values]
+            if values.line == 1:
+                return
+            continue
+        if all(c is None or c == "" for c in values):
+            continue
+        yield number, {h: c for h, c in zip(header, values, strict=False) if h}, []
+
+
+def _csv_cells(lines, delimiter: str) -> Iterator[list | Problem]:
+    reader = csv.reader(lines, delimiter=delimiter)
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            limit = csv.field_size_limit()
+            yield Problem(reader.line_num, "line", f"has a field over {limit:,} characters")
 
 
 def _cell(column: str, cell):
