@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Enum, String, inspect, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from api.crypto import SealedPoint
+from api.crypto import SealedGeometry, SealedPoint
 from api.errors import Unprocessable
 from geo.countries import contains, country_at
 from geo.geojson import SRID, short_way_round
@@ -178,7 +178,7 @@ def _set(item, values: dict) -> None:
     mapper = inspect(item).mapper
     for key, value in values.items():
         column_type = mapper.columns[key].type
-        if isinstance(column_type, Geometry | SealedPoint):
+        if isinstance(column_type, Geometry | SealedGeometry):
             value = None if value is None else from_shape(shape(value), srid=SRID)
         elif value is not None and column_type.python_type is date:
             value = date.fromisoformat(value)

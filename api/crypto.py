@@ -8,6 +8,7 @@ types declared here and used by the models: no call site encrypts by hand.
 What is sealed, in one place (what is private is declared in api.privacy):
 
 - exact locations (``Located.location`` of actors and observations): ``SealedPoint``;
+- actors' areas of operation as drawn (the public sees ``public_area``): ``SealedArea``;
 - contact details of actors: ``SealedJSON``;
 - inside stored documents (revision snapshots and diffs, contribution payloads and the
   snapshots edits were made on), the value of every key in ``PRIVATE_FIELDS``, at any
@@ -44,7 +45,7 @@ from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import to_shape
 from shapely import wkb
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import LargeBinary, TypeDecorator, select, tuple_, type_coerce, values
+from sqlalchemy import LargeBinary, TypeDecorator, cast, select, tuple_, type_coerce, values
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -217,11 +218,11 @@ class Sealed(TypeDecorator):
         return self.unseal(value)
 
 
-class SealedPoint(Sealed):
-    """An exact point: a WKBElement (or shapely geometry) in, a WKBElement out."""
+class SealedGeometry(Sealed):
+    """A private geometry: a WKBElement (or shapely geometry) in, a WKBElement out."""
 
     cache_ok = True
-    purpose = "location"
+    purpose = "geometry"
 
     @property
     def python_type(self):
@@ -230,11 +231,27 @@ class SealedPoint(Sealed):
     def encode(self, value) -> bytes:
         geometry = to_shape(value) if isinstance(value, WKBElement) else value
         if not isinstance(geometry, BaseGeometry):
-            raise TypeError(f"An exact location must be a geometry, not {type(value).__name__}.")
+            raise TypeError(
+                f"A private {self.purpose} must be a geometry, not {type(value).__name__}."
+            )
         return wkb.dumps(geometry)
 
     def decode(self, data: bytes) -> WKBElement:
         return WKBElement(data, srid=SRID)
+
+
+class SealedPoint(SealedGeometry):
+    """An exact location."""
+
+    cache_ok = True
+    purpose = "location"
+
+
+class SealedArea(SealedGeometry):
+    """An area of operation as drawn (the public sees it generalised)."""
+
+    cache_ok = True
+    purpose = "area"
 
 
 class SealedJSON(Sealed):
@@ -363,7 +380,8 @@ def reseal_all(session: Session, metadata, *, batch: int = ROTATION_BATCH) -> di
             session.execute(
                 table.update()
                 .where(*(table.c[k.name] == fresh.c[k.name] for k in keys))
-                .values({c.name: fresh.c[c.name] for c in columns})
+                # A batch whose values are all NULL gives an untyped VALUES column: cast.
+                .values({c.name: cast(fresh.c[c.name], c.type.impl_instance) for c in columns})
             )
             session.commit()
             done[table.name] += len(rows)

@@ -208,6 +208,8 @@ CONTACT = {
     "messaging": "signal:quiet-lantern",
     "note": "Meets visitors behind the blue gate",
 }
+# An area of operation drawn tight around the office: private as drawn.
+AREA_CORNERS = ((36.8083457, -1.2836543), (36.8163457, -1.2916543))
 FLAG_NOTE = "at the clinic on Riverside Lane"
 NEW_CONTACT = {"email": "second.address@example.org", "phone": "+254 711 364 552"}
 
@@ -216,11 +218,17 @@ def point(coordinates) -> dict:
     return {"type": "Point", "coordinates": list(coordinates)}
 
 
+def drawn_area() -> dict:
+    (west, north), (east, south) = AREA_CORNERS
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
 def needles() -> list[str]:
     """What would give the person away: coordinates as text, as the little- and big-endian
     bytes of a double (WKB, hex in a dump) and every contact string."""
     found = []
-    for coordinates in (EXACT, MOVED, PROPOSED, OBSERVED):
+    for coordinates in (EXACT, MOVED, PROPOSED, OBSERVED, *AREA_CORNERS):
         for value in coordinates:
             found.append(f"{value:.5f}"[:-1])  # 4 decimals and more: about 10 m
             found += [struct.pack("<d", value).hex(), struct.pack(">d", value).hex()]
@@ -271,6 +279,7 @@ def test_a_dump_of_the_database_reveals_no_exact_location_or_contact(client, con
             "location": point(EXACT),
             "location_precision": "locality",
             "contact": CONTACT,
+            "area": drawn_area(),
             "themes": ["gender"],
             "status": "published",
         },

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.content import PRIVATE_GROUP, Located, Moderated
-from api.crypto import SealedJSON
+from api.crypto import SealedArea, SealedJSON
 from api.db import Base
 from api.privacy import track_public_changes
 
@@ -67,8 +67,9 @@ class Actor(Located, Moderated, Base):
     countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default=text("'{}'"))
     # Private: the area of operation as drawn. The public sees public_area, generalised to
     # the location's precision when written (api.content.place_area).
+    # Sealed at rest (api.crypto), loaded with the other private columns.
     area: Mapped[WKBElement | None] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+        SealedArea(), deferred=True, deferred_group=PRIVATE_GROUP
     )
     public_area: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
@@ -99,7 +100,6 @@ class Actor(Located, Moderated, Base):
             text("(public_location::geography)"),
             postgresql_using="gist",
         ),
-        Index("ix_actors_area", "area", postgresql_using="gist"),
         Index("ix_actors_public_area", "public_area", postgresql_using="gist"),
         Index("ix_actors_themes", "themes", postgresql_using="gin"),
         Index("ix_actors_countries", "countries", postgresql_using="gin"),
