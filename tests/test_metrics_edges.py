@@ -2,6 +2,7 @@
 for every upload format, bulk uploads in linear time, comparisons through the API."""
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import date
@@ -384,6 +385,9 @@ def test_comparison_through_the_api_equals_the_library_on_every_project(client, 
         project_id = create_project(client, org, title=title)
         body = "\n".join([HEADER + ",disaggregation", *(line.rstrip(",") for line in lines)])
         assert bulk(client, org, project_id, body).status_code == 201, title
+    clustered = create_project(client, org, title="Cluster survey")
+    body = f"{HEADER},design_effect\n{GOOD},2.5\n"
+    assert bulk(client, org, clustered, body).status_code == 201
     corrected = create_project(client, org, title="Corrected")
     assert bulk(client, org, corrected, f"{HEADER}\n{GOOD}\n").status_code == 201
     assert (
@@ -400,7 +404,11 @@ def test_comparison_through_the_api_equals_the_library_on_every_project(client, 
         ]
         everything.append((project["project"], project["title"], values))
     library = compare(framework, everything)
-    assert {p["title"] for p in through_api["projects"]} == {*uploads, "Corrected"}
+    assert {p["title"] for p in through_api["projects"]} == {
+        *uploads,
+        "Corrected",
+        "Cluster survey",
+    }
     by_id = {p["project"]: p for p in library["projects"]}
     for project in through_api["projects"]:
         assert project == by_id[project["project"]], project["title"]
@@ -410,3 +418,11 @@ def test_comparison_through_the_api_equals_the_library_on_every_project(client, 
     assert titles["Ties"]["scores"]["violence"] == 50.0
     assert titles["Groups only at the end"]["scores"]["violence"] is None
     assert titles["Corrected"]["scores"]["violence"] == 80.0
+    # The design effect travels with the value: a wider interval than without it.
+    (value,) = next(vs for id_, _, vs in everything if id_ == clustered)
+    simple = compare(framework, [("x", "x", [dataclasses.replace(value, design_effect=None)])])
+    wide, narrow = (
+        titles["Cluster survey"]["intervals"]["violence"],
+        simple["projects"][0]["intervals"]["violence"],
+    )
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
