@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +31,7 @@ from api.accounts.service import issue_token, set_membership  # noqa: E402
 from api.actors.schemas import ActorCreateSchema  # noqa: E402
 from api.actors.service import create_actor  # noqa: E402
 from api.config import from_environment  # noqa: E402
+from api.crypto import generate_key  # noqa: E402
 from api.db import db  # noqa: E402
 from api.principal import ANONYMOUS  # noqa: E402
 
@@ -70,6 +72,8 @@ class BenchServer:
         self.workers, self.timeout = workers, timeout
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
+        # gunicorn's own messages, shown if it fails to start; closed in __exit__.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.headers: dict[str, str] = {}
 
     def __enter__(self) -> BenchServer:
@@ -79,7 +83,10 @@ class BenchServer:
             admin_url=self.urls["ADMIN_DATABASE_URL"],
             recreate=True,
         )
-        self.app = create_app({**self.urls, "SECRET_KEY": SECRET_KEY})
+        # Exact locations are sealed under a data key outside the database (api.crypto):
+        # the set-up and the server share a new one.
+        self.data_key = generate_key("bench")
+        self.app = create_app({**self.urls, "SECRET_KEY": SECRET_KEY, "DATA_KEY": self.data_key})
         with self.app.app_context():
             actor = create_actor(
                 db.session,
@@ -113,6 +120,7 @@ class BenchServer:
             **os.environ,
             **{ENVIRONMENT_NAMES[k]: v for k, v in self.urls.items() if v},
             "PEACEMAP_SECRET_KEY": SECRET_KEY,
+            "PEACEMAP_DATA_KEY": self.data_key,
             "PEACEMAP_RATELIMIT_ENABLED": "false",  # one client, many requests: by design
             "PEACEMAP_ENV": "production",
         }
@@ -129,7 +137,7 @@ class BenchServer:
             ],
             cwd=ROOT,
             env=env,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -138,12 +146,14 @@ class BenchServer:
                 return self
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        self.log.seek(0)
+        raise RuntimeError("gunicorn did not start:\n" + self.log.read().decode(errors="replace"))
 
     def __exit__(self, *exc) -> None:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=30)
+        self.log.close()
 
     def request(self, method: str, path: str, body=None, headers=None):
         """(status, body bytes, seconds) of one request; ``body`` may be a file."""

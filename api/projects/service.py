@@ -187,7 +187,7 @@ _INSERT = text(
         paired, source, note, created_by)
     SELECT :project, measure, period, start_on, end_on, value, sample_size, design_effect,
         effective_sample_size, disaggregation, group_key, pillar, paired, source, note, :user
-    FROM upload_values ORDER BY line"""
+    FROM upload_values"""
 )
 _LINK_SUPERSEDED = text(
     """UPDATE indicator_values old SET superseded_by = v.id FROM indicator_values v
@@ -233,6 +233,9 @@ def store_values(
     MAX_REPORTED_PROBLEMS, repeats of stored values included."""
     framework = framework_for(session, project.id)
     connection = session.connection()
+    # The checks across rows sort or hash the whole upload: in memory (this transaction
+    # only) rather than in batches on disk.
+    connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     connection.exec_driver_sql(_UPLOAD_TABLE)
     connection.exec_driver_sql("TRUNCATE upload_values")
     cursor = connection.connection.dbapi_connection.cursor()
@@ -321,7 +324,7 @@ def _copy_row(line: int, v: Value) -> tuple:
         v.design_effect,
         v.effective_sample_size,
         json.dumps(dict(v.disaggregation)) if v.disaggregation else "{}",
-        group_text(v.disaggregation),
+        group_text(v.disaggregation) if v.disaggregation else "",
         v.pillar,
         v.paired,
         v.source,
