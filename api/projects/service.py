@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import Text, and_, case, cast, func, or_, select, text, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.actors.service import get_actor
 from api.content import area_column
@@ -394,41 +394,39 @@ def comparison(session: Session, args: dict, principal: Principal) -> dict:
     public whoever asks for it: only public projects take part.
 
     A comparison scores each project's latest period only, so PostgreSQL picks that period
-    (the one sorting last by earliest start, latest end and label, as the metrics library
-    orders periods) and sends its values alone, streamed project by project; the library
-    does the scoring."""
+    (as the metrics library orders periods) and sends its values alone, streamed project
+    by project; the library does the scoring."""
     framework = default_framework()
-    projects = select(Project.id, Project.title).where(*_conditions(args, None)).subquery()
-    current = and_(
-        IndicatorValue.superseded_at.is_(None),
-        IndicatorValue.measure.in_(list(framework.measures)),
+    projects = (
+        select(Project.id, Project.title).where(*_conditions(args, None)).subquery("projects")
     )
-    periods = (
-        select(
-            IndicatorValue.project_id,
-            IndicatorValue.period,
-            func.min(IndicatorValue.start_on).label("first_day"),
-            func.max(IndicatorValue.end_on).label("last_day"),
+    value = aliased(IndicatorValue, name="value")
+    other = aliased(IndicatorValue, name="other")
+
+    def current(v):
+        return and_(
+            v.project_id == projects.c.id,
+            v.superseded_at.is_(None),
+            v.measure.in_(list(framework.measures)),
         )
-        .where(current, IndicatorValue.project_id.in_(select(projects.c.id)))
-        .group_by(IndicatorValue.project_id, IndicatorValue.period)
-        .subquery()
-    )
+
+    # Project by project, through the index: its latest period (the one sorting last by
+    # earliest start, latest end and label, in code-point order as Python sorts text) ...
     latest = (
-        select(periods.c.project_id, periods.c.period)
-        .distinct(periods.c.project_id)
+        select(other.period)
+        .where(current(other))
+        .group_by(other.period)
         .order_by(
-            periods.c.project_id,
-            periods.c.first_day.desc(),
-            periods.c.last_day.desc(),
-            periods.c.period.collate("C").desc(),  # code-point order, as Python sorts text
+            func.min(other.start_on).desc(),
+            func.max(other.end_on).desc(),
+            other.period.collate("C").desc(),
         )
-        .subquery()
+        .limit(1)
+        .correlate(projects)
+        .scalar_subquery()
     )
-    value = IndicatorValue
-    # One row per project with its latest period's values as arrays (gathered through the
-    # index, project by project): PostgreSQL's arrays are parsed in C, so Python handles
-    # one row per project rather than one per value.
+    # ... and that period's values as arrays: PostgreSQL's arrays are parsed in C, so
+    # Python handles one row per project rather than one per value.
     gathered = (
         select(
             *(
@@ -450,21 +448,17 @@ def comparison(session: Session, args: dict, principal: Principal) -> dict:
                 )
             )
         )
-        .where(value.project_id == latest.c.project_id, value.period == latest.c.period, current)
+        .where(current(value), value.period == latest)
+        .correlate(projects)
         .lateral("gathered")
     )
-    title = select(Project.title).where(Project.id == latest.c.project_id).scalar_subquery()
-    # Finding the latest periods aggregates every current value once: let that happen in
-    # memory (for this transaction only) rather than in batches on disk; compiling the plan
-    # (JIT) costs more than it saves here.
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
-    session.execute(text("SET LOCAL jit = off"))
-    # Nested loops over ``latest`` keep its order: no sort of the wide rows.
+    session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     rows = session.connection().execute(
-        select(cast(latest.c.project_id, Text), title, *gathered.c)
-        .select_from(latest)
+        select(cast(projects.c.id, Text), projects.c.title, *gathered.c)
+        .select_from(projects)
         .join(gathered, true())
-        .order_by(latest.c.project_id),
+        .where(gathered.c.measures.is_not(None))  # a project without values takes no part
+        .order_by(projects.c.id),
         execution_options={"stream_results": True, "yield_per": 2000},
     )
 
