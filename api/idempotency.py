@@ -80,6 +80,8 @@ def idempotent(view):
                 raise Unprocessable(f"{HEADER}: {message}", errors={HEADER: [message]})
             response = Response(stored.body, status=stored.status, headers=stored.headers)
             response.headers["Idempotent-Replayed"] = "true"
+            # A replay repeats a response made for one caller, private fields and all.
+            response.headers["Cache-Control"] = "private, no-store"
             return response
         response = view(*args, **kwargs)
         if not isinstance(response, Response):

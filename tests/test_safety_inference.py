@@ -263,8 +263,22 @@ def test_every_response_with_private_fields_is_logged_and_never_stored(
         target_id=str(actor.id),
     )
     cid = created.get_json()["id"]
-    # The author reads their own words back: not logged, but never stored by a cache.
+    # The author reads their own words back: not logged, but never stored by a cache, nor
+    # in their list, nor when a retry replays the answer.
     assert created.headers["Cache-Control"] == "private, no-store"
+    mine = client.get("/api/v1/me/contributions", headers=author)
+    assert secret in mine.get_data(as_text=True)
+    assert mine.headers["Cache-Control"] == "private, no-store"
+    retry = {**author, "Idempotency-Key": "retry-1"}
+    body = {
+        "kind": "actor_edit",
+        "target_id": str(actor.id),
+        "payload": {"contact": {"phone": secret}},
+    }
+    client.post("/api/v1/contributions", json=body, headers=retry)
+    replayed = client.post("/api/v1/contributions", json=body, headers=retry)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Cache-Control"] == "private, no-store"
     assert accesses(session) == []
 
     needles = (secret, "private@example.org")

@@ -256,9 +256,8 @@ class MyContributions(MethodView):
         """Your contributions, newest first, with their states and moderators' reasons"""
         principal, limit = current_principal(), page_size(args)
         rows = service.contributions_of(db.session, principal.user_id, args, limit=limit)
-        return page_response(
-            ContributionSchema(many=True).dump(rows), offset=args["offset"], limit=limit
-        )
+        items = [represent(c, principal) for c in rows]
+        return page_response(items, offset=args["offset"], limit=limit)
 
 
 @contributions_blp.route("/flags")
