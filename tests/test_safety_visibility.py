@@ -39,16 +39,27 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
+from api.accounts.models import User
+from api.actors.models import Actor
+from api.actors.schemas import ActorCreateSchema
+from api.actors.service import create_actor
+from api.db import db
 from api.errors import ProblemError
-from api.moderation.models import Contribution, Translation
+from api.moderation import service
+from api.moderation.models import Contribution, Flag, Translation
+from api.moderation.standing import Policy
 from api.observations.schemas import ObservationCreateSchema
 from api.observations.service import create_observation
+from api.principal import Principal
 from api.resources.schemas import ResourceCreateSchema
 from api.resources.service import create_resource
+from api.revisions.models import Revision
 from api.revisions.service import Provenance
 from api.visibility import PUBLIC
+from tests.conftest import actor_payload
 from tests.test_maps import tile_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "metrics" / "examples" / "worked-example.csv"
@@ -356,8 +367,6 @@ def test_the_cell_table_counts_exactly_the_public_actors(client, make_actor, ses
         )
         actor.hidden = state.get("hidden", False)
         session.commit()
-    from api.actors.models import Actor
-
     public = session.scalar(select(func.count()).select_from(Actor).where(PUBLIC["actor"]))
     for z in (0, 4, 8):
         cells = session.scalar(
@@ -496,6 +505,35 @@ def test_a_fresh_account_cannot_hide_a_hundred_actors(
     assert record["standing"] is False and record["account_age_days"] == 0
 
 
+def test_flags_per_day_are_bounded_and_grow_with_trust(
+    client, make_actor, make_user, login, people_headers, app
+):
+    limit = app.config["FLAG_DAILY_LIMIT"]
+    ids = [
+        make_actor(
+            name=f"Daily {i}", location={"type": "Point", "coordinates": [30 + i * 0.1, -2.0]}
+        ).id
+        for i in range(limit + 3)
+    ]
+    user = make_user()
+    reporter = login(user)
+    answers = [flag(client, reporter, actor_id, reason="misinformation") for actor_id in ids]
+    assert [r.status_code for r in answers] == [201] * limit + [429] * 3
+    refused = answers[-1]
+    assert "24 hours" in refused.get_json()["detail"]
+    assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600 + 1
+    # Moderators confirm two of them (others' flags bring the items to review): trust 2,
+    # four more flags a day.
+    mod = people_headers("moderator")
+    for actor_id in ids[:2]:
+        for _ in range(2):
+            assert flag(client, login(make_user()), actor_id, reason="spam").status_code == 201
+        (review,) = [r for r in reviews(client, mod) if r["target_id"] == str(actor_id)]
+        assert decide(client, mod, review["id"], "hide").status_code == 200
+    more = [flag(client, reporter, actor_id, reason="misinformation") for actor_id in ids[limit:]]
+    assert [r.status_code for r in more] == [201, 201, 201]
+
+
 def test_standing_flags_hide_at_once_and_others_wait_first_in_line(
     client, make_actor, make_user, login, people_headers, veteran, session
 ):
@@ -575,21 +613,6 @@ def test_the_reporters_record_is_for_moderators_only(client, make_actor, make_us
 def test_concurrent_flags_cannot_slip_past_the_limits(app, database_url):
     """Eight flags from one fresh account at the same moment, on real separate transactions:
     the urgent limit still holds (the reporter's flags are taken one at a time)."""
-    from sqlalchemy import delete
-    from sqlalchemy.orm import Session
-
-    from api.accounts.models import User
-    from api.actors.models import Actor
-    from api.actors.schemas import ActorCreateSchema
-    from api.actors.service import create_actor
-    from api.db import db
-    from api.moderation import service
-    from api.moderation.models import Flag
-    from api.moderation.standing import Policy
-    from api.principal import Principal
-    from api.revisions.models import Revision
-    from tests.conftest import actor_payload
-
     policy = Policy.from_config(app.config)
     engine = db.engine
     with Session(engine) as setup, app.app_context():
