@@ -466,7 +466,7 @@ def test_cli_creates_the_first_admin(app, session):
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
     user = session.scalar(select(User).where(User.email == "root@example.org"))
-    assert user.role == "admin"
+    assert user.role == "admin" and user.email_verified_at is not None
     bad = app.test_cli_runner().invoke(
         args=["users", "create-admin", "--email", "root@example.org", "--name", "Root"],
         input=f"{PASSWORD}\n{PASSWORD}\n",
@@ -485,3 +485,5 @@ def test_demo_accounts_exist_only_outside_production(app, session):
         session.commit()
     manager = session.scalar(select(User).where(User.email == "manager@demo.peacemap.example"))
     assert [m.role for m in manager.memberships] == ["manager"]
+    demo = session.scalars(select(User).where(User.email.like("%@demo.peacemap.example"))).all()
+    assert all(u.email_verified_at is not None for u in demo)  # demo accounts contribute at once

@@ -9,7 +9,7 @@
    registered. Codes in mails are single-use, expire, are superseded by newer ones, only
    do what they were sent for, and are stored hashed. An unconfirmed account signs in
    but cannot contribute or flag. If the mail cannot be sent, nothing is written (503).
-   Demo and CLI-made accounts are confirmed.
+   Demo and CLI-made accounts are confirmed (tests/test_accounts.py checks them).
 3. Common, breached-list and guessable passwords are refused (zxcvbn's estimate, with the
    user's own email and name counted as known), not only short ones; the problem says
    why and never echoes the password.
@@ -19,7 +19,8 @@
 5. Rate limits are counted in Redis, shared by every worker and process: requests made by
    another process count against the same caller. Requests with a bad Authorization
    header (unknown token, wrong scheme) count against the caller's address, so guessing
-   tokens is throttled like any anonymous traffic.
+   tokens is throttled like any anonymous traffic. While Redis cannot be reached, each
+   process still counts on its own (the one in-memory fallback), never a 500.
 """
 
 import json
@@ -425,12 +426,11 @@ def test_when_mail_cannot_be_sent_nothing_is_written(client, app, session, monke
     assert session.scalars(select(User).where(User.email == address)).all() == []
 
 
-def test_demo_and_admin_accounts_are_confirmed(app, session):
-    from seeds.demo import load_demo, load_demo_accounts
-
-    with app.app_context():
-        load_demo(session)
-        load_demo_accounts(session, production=False)
-        session.commit()
-    demo = session.scalars(select(User).where(User.email.like("%@demo.peacemap.example"))).all()
-    assert demo and all(u.email_verified_at is not None for u in demo)
+def test_while_redis_is_unreachable_each_process_still_counts(limited_app):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"redis://127.0.0.1:{closed.getsockname()[1]}/0"
+    client = limited_app(
+        RATELIMIT_STORAGE_URI=nowhere, RATELIMIT_ANONYMOUS="2/minute"
+    ).test_client()
+    assert [client.get("/api/v1/themes").status_code for _ in range(3)] == [200, 200, 429]

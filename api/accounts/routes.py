@@ -63,8 +63,8 @@ def _issued(token, secret: str):
 
 
 SIGN_UP_ACCEPTED = (
-    "If this address can be used, a mail is on its way to it: follow it to confirm the "
-    "address. An account can sign in at once and contribute once its address is confirmed."
+    "If this address can be used, a mail is on its way to it with a code that confirms "
+    "the address. An account can sign in at once and contribute once it is confirmed."
 )
 RESET_ACCEPTED = "A mail is on its way to this address with what to do next."
 
