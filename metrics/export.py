@@ -48,6 +48,10 @@ HEADER = (
     "coverage",
     "direction",
     "note",
+    "sample_size",
+    "effective_sample_size",
+    "p_value",
+    "adjusted_p_value",
 )
 
 
@@ -58,7 +62,22 @@ def report_csv(report: dict) -> str:
     for key, periods in report["measures"].items():
         for period, m in periods.items():
             low, high = m.get("score_interval") or ("", "")
-            writer.writerow(("measure", key, period, m["value"], m["score"], low, high, "", "", ""))
+            writer.writerow(
+                (
+                    "measure",
+                    key,
+                    period,
+                    m["value"],
+                    m["score"],
+                    low,
+                    high,
+                    "",
+                    "",
+                    "",
+                    m.get("sample_size", ""),
+                    m.get("effective_sample_size", ""),
+                )
+            )
     for key, periods in report["themes"].items():
         for period, t in periods.items():
             low, high = t["interval"] or ("", "")
@@ -84,11 +103,10 @@ def report_csv(report: dict) -> str:
                 period,
                 "",
                 _blank(overall and overall["score"]),
+                *((overall or {}).get("interval") or ("", "")),
                 "",
                 "",
-                "",
-                "",
-                "",
+                (overall or {}).get("withheld", ""),
             )
         )
     change = report.get("change") or {"measures": {}, "themes": {}}
@@ -106,6 +124,10 @@ def report_csv(report: dict) -> str:
                 "",
                 c["direction"],
                 c.get("note", ""),
+                "",
+                "",
+                c.get("p_value", ""),
+                c.get("adjusted_p_value", ""),
             )
         )
     for key, c in change["themes"].items():
@@ -116,12 +138,12 @@ def report_csv(report: dict) -> str:
                     key,
                     f"{change['from']}->{change['to']}",
                     "",
-                    c["score_change"],
+                    _blank(c["score_change"]),
                     "",
                     "",
                     "",
                     c["direction"],
-                    "",
+                    _coverage_note(c),
                 )
             )
     return out.getvalue()
@@ -148,6 +170,22 @@ def comparison_csv(comparison: dict) -> str:
             ]
         writer.writerow([row["project"], row["title"], *cells])
     return out.getvalue()
+
+
+def _coverage_note(change: dict) -> str:
+    if not change.get("coverage_changed"):
+        return ""
+    only = [
+        f"only in {side}: {', '.join(change[f'only_in_{side}'])}"
+        for side in ("from", "to")
+        if change[f"only_in_{side}"]
+    ]
+    return (
+        "coverage changed ("
+        + "; ".join(only)
+        + "): compared on "
+        + (", ".join(change["measures"]) or "no common measure")
+    )
 
 
 def _blank(value):

@@ -821,3 +821,28 @@ def test_a_comparison_chart_names_what_it_compares_and_marks_the_intervals():
     )
     assert "agency: no project has data" in root[1].text
     assert "no data" in texts
+
+
+def test_the_report_csv_carries_effective_sizes_p_values_coverage_notes_and_withheld_reasons():
+    from metrics.export import report_csv
+
+    before, after = date(2024, 1, 1), date(2025, 1, 1)
+    values = [
+        Value("feels_safe", "baseline", before, before, 50, 400, design_effect=2.0),
+        Value("feels_safe", "endline", after, after, 58, 400),
+        Value("conflict_deaths", "endline", after, after, 80.0),
+    ]
+    lines = report_csv(compute_report(FRAMEWORK, values)).splitlines()
+    assert lines[0].endswith(",note,sample_size,effective_sample_size,p_value,adjusted_p_value")
+    assert "measure,feels_safe,baseline,50,50.0,43.14,56.86,,,,400,200.0" in lines
+    assert (
+        "change,feels_safe,baseline->endline,8.0,8.0,-0.43,16.34,,no clear change,,,,0.062957,0.062957"
+        in lines
+    )
+    assert (
+        "theme_change,violence,baseline->endline,,8.0,,,,no clear change,"
+        "coverage changed (only in to: conflict_deaths): compared on feels_safe"
+    ) in lines
+    assert any(
+        line.startswith("overall,overall,endline,,,,,,,legitimacy: no data") for line in lines
+    )
