@@ -15,7 +15,8 @@
 # one is kept in .prod-secret-key; without PEACEMAP_DATA_KEY(_FILE) the development data key
 # (instance/data.keys, which `make run` sealed the local database with) is used. Both reach
 # gunicorn through its environment, never its command line. DATABASE_URL as for `make run`
-# (default: the local cluster's peacemap); the local Redis unless PEACEMAP_RATELIMIT_STORAGE.
+# (default: the local cluster's peacemap); the local Redis unless PEACEMAP_RATELIMIT_STORAGE,
+# the local SMTP server unless PEACEMAP_SMTP_HOST.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -105,6 +106,9 @@ start() {
   fi
   if [ -z "${PEACEMAP_RATELIMIT_STORAGE:-}" ]; then
     scripts/redis.sh start  # rate-limit counters shared by every worker
+  fi
+  if [ -z "${PEACEMAP_SMTP_HOST:-}" ]; then
+    scripts/smtp.sh start  # verification and reset mails
   fi
   .venv/bin/flask --app wsgi db upgrade
   if ! running "$run/gunicorn.pid"; then

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from api.actors import service
 from api.actors.models import Actor
 from api.actors.schemas import (
+    LIST_OMITTED,
     ActorCreateSchema,
     ActorItemArgsSchema,
     ActorListSchema,
@@ -55,9 +56,11 @@ GEOJSON_DOC = {
 
 
 @lru_cache(maxsize=256)
-def _schema(fields: tuple[str, ...] | None, private: bool) -> ActorSchema:
+def _schema(fields: tuple[str, ...] | None, private: bool, listed: bool = False) -> ActorSchema:
     schema = ActorPrivateSchema if private else ActorSchema
-    return schema(only=None if fields is None else {"id", *fields})
+    if fields is None:
+        return schema(exclude=LIST_OMITTED if listed else ())
+    return schema(only={"id", *fields})
 
 
 def represent(
@@ -68,8 +71,10 @@ def represent(
     private=False,
     translations: dict | None = None,
     wanted: str | None = None,
+    listed: bool = False,
 ) -> dict:
-    data = _schema(tuple(sorted(fields)) if fields else None, private).dump(actor)
+    """``listed``: for a list page, which leaves heavy properties out unless asked for."""
+    data = _schema(tuple(sorted(fields)) if fields else None, private, listed).dump(actor)
     if distance_km is not None and (not fields or "distance_km" in fields):
         data["distance_km"] = round(distance_km, 3)
     localise(data, "actor", actor.language, translations or {}, wanted)
@@ -134,6 +139,7 @@ class Actors(MethodView):
                 km,
                 translations=translations.get(actor.id),
                 wanted=wanted,
+                listed=True,
             )
             for actor, km in page.items
         ]

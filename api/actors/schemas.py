@@ -170,8 +170,13 @@ class ActorSchema(ma.Schema):
         attribute="public_area",
         metadata={
             "description": "Area of operation, generalised to whole cells of "
-            "location_precision (as drawn for exact actors)"
+            "location_precision (as drawn for exact actors); lists leave it out unless "
+            "`fields` names it"
         },
+    )
+    has_area = ma.fields.Function(
+        lambda actor: actor.public_area is not None,
+        metadata={"type": "boolean", "description": "Whether the actor has an area of operation"},
     )
     founded_year = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
@@ -196,6 +201,9 @@ class ActorSchema(ma.Schema):
 
 
 PUBLIC_PROPERTIES = tuple(ActorSchema._declared_fields)
+# Pages have a byte budget: an area of operation may hold 10,000 vertices (hundreds of
+# kilobytes), so lists carry `has_area` and leave the area out unless `fields` names it.
+LIST_OMITTED = ("area",)
 
 
 class ActorPrivateSchema(ActorSchema):
@@ -233,7 +241,10 @@ class ActorRepresentationArgsSchema(ma.Schema):
 
     fields = DelimitedList(
         ma.fields.String(validate=v.OneOf(PUBLIC_PROPERTIES)),
-        metadata={"description": "Only these properties (id is always included)"},
+        metadata={
+            "description": "Only these properties (id is always included); lists leave "
+            "`area` out unless it is named here"
+        },
     )
     f = ma.fields.String(
         validate=v.OneOf(("json", "geojson")),
