@@ -31,3 +31,6 @@ accesslog = os.environ.get("PEACEMAP_ACCESS_LOG", "-") or None
 logger_class = "api.accesslog.RedactingLogger"
 
 errorlog = "-"
+# The app's own log lines (one per refused request when the database is unavailable, one
+# per unhandled error) go to the error log too, also when gunicorn runs as a daemon.
+capture_output = True

@@ -26,7 +26,10 @@ def in_bbox(column, west: float, south: float, east: float, north: float) -> Col
 
 
 def as_geography(column):
-    return cast(column, Geography(srid=SRID))
+    # A plain ``::geography`` (the column keeps its SRID): the expression the geography
+    # indexes are built on. ``geography(GEOMETRY,4326)`` is another expression, which no
+    # index matches: every near/radius search then scanned the whole table.
+    return cast(column, Geography(geometry_type=None, srid=-1))
 
 
 def point_geography(lon: float, lat: float):
