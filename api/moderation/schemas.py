@@ -220,6 +220,9 @@ class QueuePageSchema(ma.Schema):
         metadata={"description": "Contributions per state, for the same filters"}
     )
     count = ma.fields.Integer()
+    total = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Items matching, when cheap to count; else null"}
+    )
     limit = ma.fields.Integer()
     offset = ma.fields.Integer()
 
