@@ -129,10 +129,11 @@ def test_a_proposal_payload_is_one_schema_per_kind_told_apart_by_kind(spec):
 
 
 @pytest.fixture(scope="module")
-def live_server(database_urls, tmp_path_factory):
+def live_server(database_urls, smtp_server, tmp_path_factory):
     """gunicorn serving a database of its own (``…_contract``, migrated and loaded with the
-    demo data): the generated clients and schemathesis talk HTTP to it, and what they
-    write stays out of the other tests' database."""
+    demo data), sending its mail to the SMTP server `make test` starts: the generated
+    clients and schemathesis talk HTTP to it, and what they write stays out of the other
+    tests' database."""
 
     def contract_db(url: str | None) -> str | None:
         if url is None:
