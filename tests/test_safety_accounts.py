@@ -317,6 +317,7 @@ def test_registration_answers_the_same_whether_the_address_has_an_account(
     assert not re.search(r"pm[vr]_", warning.get_content())  # no code for the prober to use
     (welcome,) = mailbox(newcomer)
     assert _code(welcome, "pmv_")
+    assert "Amina" not in welcome.get_content()  # no text chosen by whoever signed up
     # The existing account is untouched: its password still works, no second account.
     accounts = session.scalars(select(User.id).where(User.email.ilike(owner.email))).all()
     assert accounts == [owner.id]

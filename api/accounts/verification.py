@@ -131,8 +131,9 @@ def _send_verification(session: Session, user: User, config: Mapping) -> None:
         config,
         to=user.email,
         subject="Confirm your email address for Peacemap",
+        # No display name: whoever signed up chose it, and the address may not be theirs.
         text=(
-            f"Hello {user.display_name},\n\n"
+            "Hello,\n\n"
             "Confirm that this address is yours to start contributing to Peacemap.\n\n"
             f"{_link(config, '/auth/verify-email', secret)}\n"
             f"The code works once, within {hours} hours. "
