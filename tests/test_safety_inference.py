@@ -240,6 +240,41 @@ def test_an_observation_linked_to_an_actor_is_never_more_precise_than_it(
     )
 
 
+def test_observations_follow_an_actor_made_coarser_by_a_revert(
+    client, make_actor, make_user, login, session
+):
+    from api.observations.models import Observation
+    from api.observations.service import create_observation
+    from api.revisions.service import Provenance
+
+    actor = make_actor(location=point(*INLAND), location_precision="country")
+    admin = login(make_user("admin"))
+    client.patch(
+        f"/api/v1/actors/{actor.id}",
+        json={"location_precision": "locality"},
+        headers={**admin, "If-Match": '"v1"'},
+    )
+    data = {
+        "text": "Seen at the office.",
+        "language": "en",
+        "observed_on": datetime(2026, 11, 1).date(),
+        "location": Point(*INLAND),
+        "location_precision": "exact",
+        "actor_id": actor.id,
+    }
+    observation = create_observation(session, data, Provenance())
+    session.commit()
+    assert observation.location_precision == "locality"
+    reverted = client.post(
+        f"/api/v1/moderation/items/actor/{actor.id}/revert",
+        json={"revision": 1, "reason": "Back to the country only, as they asked"},
+        headers=admin,
+    )
+    assert reverted.status_code == 200, reverted.get_json()
+    session.expire_all()
+    assert session.get(Observation, observation.id).location_precision == "country"
+
+
 # -- 7. every exact read is logged; staff see only what they need ----------------------------
 
 

@@ -89,7 +89,13 @@ def revert(
     if old is None:
         raise NotFound(f"No revision {number} of this {target_type}.")
     before = snapshot(item)
+    precision = getattr(item, "location_precision", None)
     restore(item, old.snapshot)
+    if target_type == "actor" and item.location_precision != precision:
+        # Late import: observations record revisions, so importing them at the top is a cycle.
+        from api.observations.service import follow_actor_precision
+
+        follow_actor_precision(session, item)
     item.updated_at = datetime.now(UTC)
     return record_revision(
         session, item, target_type, action="reverted", before=before, approved_by=moderator_id
