@@ -426,3 +426,13 @@ def test_comparison_through_the_api_equals_the_library_on_every_project(client, 
         simple["projects"][0]["intervals"]["violence"],
     )
     assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
+def test_a_workbook_that_unpacks_beyond_the_cap_is_refused_before_parsing(client, org, monkeypatch):
+    from api.projects import uploads
+
+    monkeypatch.setattr(uploads, "MAX_XLSX_UNPACKED_BYTES", 1_000)  # a zip bomb, in small
+    project_id = create_project(client, org)
+    assert problems_of(bulk(client, org, project_id, as_xlsx(ROWS[:1]), XLSX)) == [
+        (1, "body", "unpacks to more than the upload limit allows")
+    ]
