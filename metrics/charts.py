@@ -169,7 +169,10 @@ def radar_chart(report: dict, fmt: str = "svg") -> bytes:
         axes.set_xticks(angles, labels, fontsize=8)
         axes.set_ylim(0, 100)
         axes.set_title(heading, fontsize=8, pad=28)
-        axes.legend(loc="lower right", bbox_to_anchor=(1.25, -0.12), fontsize=8)
+        if series:
+            axes.legend(loc="lower right", bbox_to_anchor=(1.25, -0.12), fontsize=8)
+        else:
+            axes.text(0, 0, "no data", ha="center", va="center", fontsize=10)
         figure.text(
             0.5,
             0.01,

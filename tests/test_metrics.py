@@ -846,3 +846,12 @@ def test_the_report_csv_carries_effective_sizes_p_values_coverage_notes_and_with
     assert any(
         line.startswith("overall,overall,endline,,,,,,,legitimacy: no data") for line in lines
     )
+
+
+def test_charts_of_no_data_say_so():
+    from metrics.charts import comparison_chart, radar_chart
+
+    root, _, texts = svg_parts(radar_chart(compute_report(FRAMEWORK, []), "svg"))
+    assert root[1].text == "No data." and "no data" in texts
+    empty = comparison_chart(compare(FRAMEWORK, []), "svg")
+    assert b"violence: no project has data" in empty
