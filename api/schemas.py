@@ -8,6 +8,21 @@ from marshmallow import validate as v
 
 from api import limits
 
+# Pages have a byte budget: an area of operation may hold 10,000 vertices (hundreds of
+# kilobytes), so list pages leave areas out and say `has_area`; the item's own page (and,
+# for actors, `fields=area`) carries them.
+LIST_OMITTED = ("area",)
+
+
+def has_area(attribute: str = "area") -> ma.fields.Function:
+    return ma.fields.Function(
+        lambda item: getattr(item, attribute) is not None,
+        metadata={
+            "type": "boolean",
+            "description": "Whether there is an area of operation (lists leave the area out)",
+        },
+    )
+
 
 class PageArgsSchema(ma.Schema):
     limit = ma.fields.Integer(

@@ -55,3 +55,45 @@ def test_the_area_comes_when_asked_for(client, make_actor):
     single = client.get(f"/api/v1/actors/{heavy.id}").get_json()
     assert shape(single["area"]).equals(shape(area))
     assert single["has_area"] is True
+
+
+def test_project_and_resource_lists_leave_areas_out_too(
+    client, session, make_actor, make_user, login
+):
+    """The same rule for every list whose items have areas (api.schemas.LIST_OMITTED)."""
+    from api.resources.service import create_resource
+    from api.revisions.service import Provenance
+
+    organisation = make_actor(name="Nairobi Peace Platform")
+    member = login(make_user(member_of=organisation))
+    body = {
+        "actor_id": str(organisation.id),
+        "title": "Dialogue clubs across Nairobi",
+        "countries": ["KE"],
+        "area": _detailed_area(),
+        "status": "published",
+    }
+    created = client.post("/api/v1/projects", json=body, headers=member)
+    assert created.status_code == 201, created.get_json()
+    data = {
+        "type": "report",
+        "title": "Lessons from Nairobi dialogue clubs",
+        "url": "https://example.org/nairobi-report",
+        "language": "en",
+        "area": shape(_detailed_area()),
+    }
+    resource = create_resource(session, data, Provenance())
+    session.commit()
+    for path, item_id in (
+        ("/api/v1/projects?limit=50", created.get_json()["id"]),
+        ("/api/v1/resources?limit=50", str(resource.id)),
+    ):
+        page = client.get(path, headers=member)
+        assert page.status_code == 200, page.get_json()
+        listed = next(item for item in page.get_json()["items"] if item["id"] == item_id)
+        assert listed["has_area"] is True
+        assert "area" not in listed
+        assert len(page.data) < PAGE_BUDGET_BYTES
+        single = client.get(f"{path.split('?')[0]}/{item_id}", headers=member).get_json()
+        assert single["has_area"] is True
+        assert shape(single["area"]).area > 0.5

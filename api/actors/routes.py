@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from api.actors import service
 from api.actors.models import Actor
 from api.actors.schemas import (
-    LIST_OMITTED,
     ActorCreateSchema,
     ActorItemArgsSchema,
     ActorListSchema,
@@ -37,7 +36,7 @@ from api.http import (
 from api.permissions import require, who
 from api.privacy import PRIVATE_FIELDS, disclose
 from api.revisions.service import Provenance
-from api.schemas import geojson_schemas, page_size
+from api.schemas import LIST_OMITTED, geojson_schemas, page_size
 from api.translations import localise, requested_language, translations_for
 
 blp = Blueprint(

@@ -18,7 +18,7 @@ from api.fields import (
     unique,
     validate_bbox,
 )
-from api.schemas import PageArgsSchema
+from api.schemas import PageArgsSchema, has_area
 from geo.privacy import Precision
 
 PRECISIONS = [p.value for p in Precision]
@@ -174,10 +174,7 @@ class ActorSchema(ma.Schema):
             "`fields` names it"
         },
     )
-    has_area = ma.fields.Function(
-        lambda actor: actor.public_area is not None,
-        metadata={"type": "boolean", "description": "Whether the actor has an area of operation"},
-    )
+    has_area = has_area("public_area")
     founded_year = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     verified = ma.fields.Boolean()
@@ -201,9 +198,6 @@ class ActorSchema(ma.Schema):
 
 
 PUBLIC_PROPERTIES = tuple(ActorSchema._declared_fields)
-# Pages have a byte budget: an area of operation may hold 10,000 vertices (hundreds of
-# kilobytes), so lists carry `has_area` and leave the area out unless `fields` names it.
-LIST_OMITTED = ("area",)
 
 
 class ActorPrivateSchema(ActorSchema):

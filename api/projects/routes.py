@@ -40,7 +40,7 @@ from api.projects.schemas import (
     ValueListArgsSchema,
     ValueSchema,
 )
-from api.schemas import page_schema, page_size
+from api.schemas import LIST_OMITTED, page_schema, page_size
 from metrics import charts
 from metrics.export import comparison_csv, report_csv
 from metrics.framework import default_framework_document
@@ -74,7 +74,9 @@ class Projects(MethodView):
         limit = page_size(args)
         rows = service.list_projects(db.session, args, current_principal(), limit=limit)
         return page_response(
-            ProjectSchema(many=True).dump(rows), offset=args["offset"], limit=limit
+            ProjectSchema(many=True, exclude=LIST_OMITTED).dump(rows),
+            offset=args["offset"],
+            limit=limit,
         )
 
     @signed_in

@@ -3,7 +3,7 @@ from marshmallow import validate as v
 
 from api import limits
 from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, Mapping, unique, validate_bbox
-from api.schemas import PageArgsSchema
+from api.schemas import PageArgsSchema, has_area
 from metrics.data import (
     MAX_DESIGN_EFFECT,
     MAX_GROUP_KEY,
@@ -46,7 +46,12 @@ class ProjectSchema(ma.Schema):
     title = ma.fields.String()
     description = ma.fields.String()
     countries = ma.fields.List(ma.fields.String())
-    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    area = GeoJSONGeometry(
+        allowed=("Polygon", "MultiPolygon"),
+        allow_none=True,
+        metadata={"description": "Lists leave it out (see has_area); the project's page has it"},
+    )
+    has_area = has_area()
     population = ma.fields.Integer(allow_none=True)
     start_on = ma.fields.Date(allow_none=True)
     end_on = ma.fields.Date(allow_none=True)

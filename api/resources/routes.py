@@ -6,7 +6,7 @@ from api.db import db
 from api.http import json_response, page_response
 from api.resources import service
 from api.resources.schemas import LangArgsSchema, ResourceQueryArgsSchema, ResourceSchema
-from api.schemas import page_schema, page_size
+from api.schemas import LIST_OMITTED, page_schema, page_size
 from api.translations import localise, requested_language, translations_for
 
 blp = Blueprint(
@@ -18,13 +18,12 @@ blp = Blueprint(
 )
 
 
-def _represent(resources, lang_arg) -> list[dict]:
+def _represent(resources, lang_arg, *, listed: bool = False) -> list[dict]:
     translations = translations_for(db.session, "resource", [r.id for r in resources])
     wanted = requested_language(lang_arg)
+    schema = ResourceSchema(exclude=LIST_OMITTED if listed else ())
     return [
-        localise(
-            ResourceSchema().dump(r), "resource", r.language, translations.get(r.id, {}), wanted
-        )
+        localise(schema.dump(r), "resource", r.language, translations.get(r.id, {}), wanted)
         for r in resources
     ]
 
@@ -41,7 +40,9 @@ class Resources(MethodView):
         limit = page_size(args)
         resources = service.search_resources(db.session, args, limit=limit)
         return page_response(
-            _represent(resources, args.get("lang")), offset=args["offset"], limit=limit
+            _represent(resources, args.get("lang"), listed=True),
+            offset=args["offset"],
+            limit=limit,
         )
 
 

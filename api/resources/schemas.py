@@ -4,7 +4,7 @@ from marshmallow import validate as v
 from api.content import DISCLAIMERS
 from api.fields import CountryCode, DelimitedList, GeoJSONGeometry, HttpUrl, LanguageTag, unique
 from api.resources.models import RESOURCE_TYPES
-from api.schemas import PageArgsSchema
+from api.schemas import PageArgsSchema, has_area
 
 
 class ResourceCreateSchema(ma.Schema):
@@ -39,7 +39,12 @@ class ResourceSchema(ma.Schema):
     language = ma.fields.String()
     themes = ma.fields.List(ma.fields.String())
     countries = ma.fields.List(ma.fields.String())
-    area = GeoJSONGeometry(allowed=("Polygon", "MultiPolygon"), allow_none=True)
+    area = GeoJSONGeometry(
+        allowed=("Polygon", "MultiPolygon"),
+        allow_none=True,
+        metadata={"description": "Lists leave it out (see has_area); the resource's page has it"},
+    )
+    has_area = has_area()
     published_on = ma.fields.Date(allow_none=True)
     author_actor_ids = ma.fields.List(ma.fields.UUID())
     disclaimers = ma.fields.List(
