@@ -36,6 +36,38 @@ MEDIA_SCHEMAS = {
 }
 
 
+# What a creating operation's 201 leads to: clients (and schemathesis' stateful phase)
+# follow these OpenAPI links with the new item's id.
+LINKS = {
+    "actors_post_actors": (
+        "actor_id",
+        ("actors_get_actor_by_id", "actors_patch_actor_by_id", "actors_delete_actor_by_id"),
+    ),
+    "contributions_post_contributions": (
+        "contribution_id",
+        (
+            "contributions_get_contribution_by_id",
+            "contributions_post_withdraw",
+            "contributions_post_resubmit",
+            "moderation_post_claim",
+            "moderation_post_decide",
+        ),
+    ),
+    "projects_post_projects": (
+        "project_id",
+        (
+            "projects_get_project_by_id",
+            "projects_patch_project_by_id",
+            "projects_post_values",
+            "projects_get_values",
+            "projects_post_indicators",
+            "projects_get_report",
+        ),
+    ),
+    "auth_post_my_tokens": ("token_id", ("auth_delete_my_token",)),
+}
+
+
 def schema_name(schema) -> str:
     """Component names: the class name without "Schema"; an instance that changes the
     class (``partial``, ``exclude``, ``only``) says how, so that no two schemas share a
@@ -69,9 +101,23 @@ class ContractPlugin(BasePlugin):
             if rule is not None:
                 operation.setdefault("operationId", operation_id(rule.endpoint, method))
             operation["responses"] = _merge_statuses(operation.get("responses", {}))
+            if link := LINKS.get(operation.get("operationId")):
+                _add_links(operation["responses"].get("201"), *link)
             for status, response in operation.get("responses", {}).items():
                 if isinstance(response, dict) and "$ref" not in response:
                     _complete_response(str(status), response, operation)
+
+
+def _add_links(response: dict | None, parameter: str, targets: tuple[str, ...]) -> None:
+    if not isinstance(response, dict):
+        return
+    response["links"] = {
+        "".join(part.title() for part in target.split("_")): {
+            "operationId": target,
+            "parameters": {parameter: "$response.body#/id"},
+        }
+        for target in targets
+    }
 
 
 def _merge_statuses(responses: dict) -> dict:

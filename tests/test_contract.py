@@ -107,6 +107,20 @@ def test_every_success_representation_has_a_schema(spec):
     assert not missing, "\n".join(missing)
 
 
+def test_created_items_link_to_the_operations_that_take_them(spec):
+    """OpenAPI links from each creating operation: what schemathesis' stateful phase
+    follows (create, then read, change, withdraw, decide on what was created)."""
+    by_id = {op["operationId"]: (path, op) for _, path, op in each_operation(spec)}
+    creators = ("actors_post_actors", "contributions_post_contributions", "projects_post_projects")
+    for creator in creators:
+        links = by_id[creator][1]["responses"]["201"]["links"]
+        assert links, creator
+        for link in links.values():
+            path, _ = by_id[link["operationId"]]
+            (parameter,) = link["parameters"]
+            assert f"{{{parameter}}}" in path, (creator, link)
+
+
 def test_a_proposal_payload_is_one_schema_per_kind_told_apart_by_kind(spec):
     from api.moderation.schemas import PROPOSABLE
 
