@@ -113,6 +113,7 @@ class Actor(Located, Moderated, Base):
         ),
         Index("ix_actors_status_name", "status", "name", "id"),
         Index("ix_actors_status_updated", "status", "updated_at", "id"),
+        Index("ix_actors_updated", "updated_at", "id"),  # the changes feed, tombstones too
         Index("ix_actors_country", "country"),
     )
 
