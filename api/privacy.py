@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 PRIVATE_FIELDS: dict[str, tuple[str, ...]] = {
     "actor": ("location", "contact", "area"),
     "observation": ("location", "author_id"),
+    "project": ("area",),  # as drawn; the public sees public_area (api.projects.placement)
     "resource": (),
 }
 # The fields that make a response a read of a protected person's whereabouts or contacts.

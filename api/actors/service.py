@@ -15,6 +15,7 @@ from api.errors import NotFound
 from api.observations.service import follow_actor_precision
 from api.permissions import can, is_staff
 from api.principal import Principal
+from api.projects.placement import follow_actor_placement
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
 from api.visibility import ACTOR, is_public
@@ -81,6 +82,8 @@ def update_actor(
         refresh_public_area(actor)
     if actor.location_precision != precision:
         follow_actor_precision(session, actor)
+    if (actor.location_precision, actor.country) != (precision, country):
+        follow_actor_placement(session, actor)
     for name, value in changes.items():
         setattr(actor, name, value)
     # version and updated_at move only if something public changed (api.privacy).

@@ -6,16 +6,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from api.content import snapshot
 from api.errors import Conflict, NotFound
-from api.moderation.models import Contribution, ModerationEvent
+from api.moderation.models import Contribution, Flag, ModerationEvent
 from api.moderation.workflow import OPEN
 from api.observations.service import follow_actor_precision
 from api.permissions import is_staff
 from api.principal import Principal
+from api.projects.placement import follow_actor_placement
 from api.revisions.models import Revision
 from api.revisions.service import record_revision, revert
 from api.visibility import MODELS, is_public
@@ -73,10 +74,26 @@ def record_change(session, item, target_type, moderator_id, action, reason, chan
 
 
 def set_hidden(
-    session: Session, target_type: str, item, hidden: bool, moderator_id, reason: str
+    session: Session,
+    target_type: str,
+    item,
+    hidden: bool,
+    moderator_id,
+    reason: str,
+    *,
+    deciding_review: bool = False,
 ) -> None:
+    """Hide or show an item. While someone has said it endangers a person and no review has
+    decided it (an open ``endangers_someone`` flag), it is shown again only by deciding that
+    review (``deciding_review``: dismissed or disclaimed, four eyes, with the flags in view),
+    never by a plain unhide that would put it back up with nobody looking."""
     if item.hidden == hidden:
         raise Conflict(f"This {target_type} is already {'hidden' if hidden else 'visible'}.")
+    if not hidden and not deciding_review and _endangers_someone(session, target_type, item.id):
+        raise Conflict(
+            f"This {target_type} was flagged as endangering someone and its review is open: "
+            "decide the review (dismiss or disclaim) to show it again."
+        )
     record_change(
         session,
         item,
@@ -100,6 +117,19 @@ def set_hidden(
         )
 
 
+def _endangers_someone(session: Session, target_type: str, target_id: uuid.UUID) -> bool:
+    return session.scalar(
+        select(
+            exists().where(
+                Flag.target_type == target_type,
+                Flag.target_id == target_id,
+                Flag.reason == "endangers_someone",
+                Flag.state == "open",
+            )
+        )
+    )
+
+
 def revert_item(
     session: Session, target_type: str, item, number: int, moderator_id, reason: str
 ) -> Revision:
@@ -108,7 +138,9 @@ def revert_item(
     hiding and disclaimers stay as they are."""
     revision = revert(session, item, target_type, number, moderator_id=moderator_id)
     if target_type == "actor":
-        follow_actor_precision(session, item)  # a coarser actor takes its observations along
+        # A coarser actor takes its observations and its projects' areas along.
+        follow_actor_precision(session, item)
+        follow_actor_placement(session, item)
     log(
         session,
         "revert",

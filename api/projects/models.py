@@ -25,7 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.content import Moderated
+from api.content import PRIVATE_GROUP, Moderated
+from api.crypto import SealedArea
 from api.db import Base
 
 
@@ -40,7 +41,13 @@ class Project(Moderated, Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, server_default="")
     countries: Mapped[list[str]] = mapped_column(ARRAY(String(2)), server_default=text("'{}'"))
+    # Private: the area as drawn, sealed at rest (api.crypto). The public sees public_area,
+    # generalised to its organisation's precision when written, like the organisation's own
+    # area of operation (api.projects.placement), and every spatial filter uses it.
     area: Mapped[WKBElement | None] = mapped_column(
+        SealedArea(), deferred=True, deferred_group=PRIVATE_GROUP
+    )
+    public_area: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
     )
     population: Mapped[int | None] = mapped_column(BigInteger)  # of the area, where rates need it
@@ -56,7 +63,7 @@ class Project(Moderated, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_projects_area", "area", postgresql_using="gist"),
+        Index("ix_projects_public_area", "public_area", postgresql_using="gist"),
         Index("ix_projects_countries", "countries", postgresql_using="gin"),
         Index("ix_projects_themes", "themes", postgresql_using="gin"),
     )

@@ -49,9 +49,13 @@ class ProjectSchema(ma.Schema):
     area = GeoJSONGeometry(
         allowed=("Polygon", "MultiPolygon"),
         allow_none=True,
-        metadata={"description": "Lists leave it out (see has_area); the project's page has it"},
+        attribute="public_area",
+        metadata={
+            "description": "Generalised to the organisation's location precision. Lists leave "
+            "it out (see has_area); the project's page has it"
+        },
     )
-    has_area = has_area()
+    has_area = has_area("public_area")
     population = ma.fields.Integer(allow_none=True)
     start_on = ma.fields.Date(allow_none=True)
     end_on = ma.fields.Date(allow_none=True)

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Text, and_, case, cast, func, or_, select, text, true
 from sqlalchemy.orm import Session, aliased
 
+from api.actors.models import Actor
 from api.actors.service import get_actor
-from api.content import area_column
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.permissions import can, is_staff
 from api.principal import Principal
 from api.projects.models import IndicatorValue, Project, ProjectIndicator
+from api.projects.placement import place_project_area
 from api.themes.service import check_theme_keys
 from api.visibility import PUBLIC, is_public
 from geo import filters
@@ -46,7 +47,7 @@ def create_project(session: Session, data: dict, principal: Principal) -> Projec
         )
     check_theme_keys(session, data.get("themes", []))
     project = Project(id=uuid.uuid4(), actor_id=actor.id)
-    _apply(project, data)
+    _apply(session, project, data)
     session.add(project)
     session.flush()
     return project
@@ -55,15 +56,15 @@ def create_project(session: Session, data: dict, principal: Principal) -> Projec
 def update_project(session: Session, project: Project, changes: dict) -> Project:
     if "themes" in changes:
         check_theme_keys(session, changes["themes"])
-    _apply(project, dict(changes))
+    _apply(session, project, dict(changes))
     project.updated_at = _now()
     session.flush()
     return project
 
 
-def _apply(project: Project, data: dict) -> None:
+def _apply(session: Session, project: Project, data: dict) -> None:
     if "area" in data:
-        project.area = area_column(data.pop("area"))
+        place_project_area(project, data.pop("area"), session.get(Actor, project.actor_id))
     for name, value in data.items():
         setattr(project, name, value)
     if project.start_on and project.end_on and project.end_on < project.start_on:
@@ -92,7 +93,7 @@ def _conditions(args: dict, principal: Principal | None):
     if countries := args.get("country"):
         yield Project.countries.overlap(countries)
     if bbox := args.get("bbox"):
-        yield filters.in_bbox(Project.area, *bbox)
+        yield filters.in_bbox(Project.public_area, *bbox)
     if themes := args.get("theme"):
         yield Project.themes.overlap(themes)
     if actor_ids := args.get("actor_id"):
