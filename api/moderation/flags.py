@@ -141,7 +141,9 @@ def decide_flags(
     if action == "hide" and not item.hidden:
         set_hidden(session, review.target_type, item, True, moderator.id, reason)
     if unhide:
-        set_hidden(session, review.target_type, item, False, moderator.id, reason)
+        set_hidden(
+            session, review.target_type, item, False, moderator.id, reason, deciding_review=True
+        )
     for open_flag in flags:
         if open_flag.state == "open":
             open_flag.state, open_flag.resolution, open_flag.resolved_at = (

@@ -466,8 +466,14 @@ class Unhide(MethodView):
     @moderation_blp.response(204)
     @moderation_blp.alt_response(403, description="Not a moderator")
     @moderation_blp.alt_response(404, description="No such item")
-    @moderation_blp.alt_response(409, description="Not hidden")
-    @moderation_blp.doc(security=BEARER, description=REVIEWERS)
+    @moderation_blp.alt_response(
+        409, description="Not hidden, or an endangers_someone flag on it awaits its review"
+    )
+    @moderation_blp.doc(
+        security=BEARER,
+        description=REVIEWERS + " An item flagged as endangering someone comes back only "
+        "through the decision of its flag review, never by a plain unhide.",
+    )
     def post(self, data, target_type, target_id):
         """Show a hidden item again"""
         principal = current_principal()  # @allowed has checked the role
