@@ -1,7 +1,117 @@
-"""Location safety: nobody outside the server can learn an exact location that its
-owner chose to generalise, however they query."""
+"""Safety promises of issue 9 ("Safety at the edges"), each with the test that proves it.
 
+A reviewer reads this list; ``test_every_listed_proof_exists`` fails if a named test is
+renamed or removed, so the list stays true. The tests of this module itself are the first
+promises (location).
+
+Location: nobody outside the server learns more than an actor's chosen precision
+- public point is the cell's stand-in, stored once, never jittered:
+  test_privacy.py::test_public_location_is_the_cell_centre_not_the_exact_point,
+  test_privacy.py::test_the_public_location_is_stored_once_not_jittered_per_request
+- no public response carries the exact point or contacts:
+  test_privacy.py::test_exact_coordinates_appear_in_no_public_response,
+  test_maps.py::test_no_map_endpoint_gives_away_an_exact_location
+- bbox, radius, intersects and distance sort see the public point only:
+  test_privacy.py::test_public_cannot_locate_sensitive_actor_by_shrinking_bbox,
+  test_privacy.py::test_public_cannot_locate_sensitive_actor_by_radius,
+  test_privacy.py::test_public_cannot_locate_sensitive_actor_by_intersects,
+  test_privacy.py::test_distance_sort_uses_the_public_location
+- a cell's actors share one public point; country precision tells the country only:
+  test_privacy.py::test_actors_in_the_same_cell_share_one_public_point,
+  test_privacy.py::test_country_precision_reveals_only_the_country
+- a public point leaves at least half a cell's area along borders and coasts:
+  test_safety_inference.py::test_a_public_point_leaves_at_least_half_a_cell_along_borders_and_coasts,
+  test_safety_inference.py::test_public_locations_stored_under_older_rules_are_recomputed
+- areas of operation are public only at the actor's precision, read the short way round:
+  test_safety_inference.py::test_an_area_drawn_around_an_office_is_public_only_at_the_actors_precision,
+  test_safety_inference.py::test_an_area_in_a_sliver_of_a_cell_is_shown_as_the_cell_that_stands_for_it,
+  test_safety_inference.py::test_an_area_across_the_antimeridian_is_read_the_short_way_round
+- a project's area likewise, and it follows the organisation's precision when it changes:
+  test_safety_gaps.py::test_a_project_outlined_around_an_office_is_public_only_at_its_organisations_precision,
+  test_safety_gaps.py::test_a_project_area_follows_its_organisation_when_its_precision_changes
+- an observation linked to an actor is never more precise than it:
+  test_safety_inference.py::test_an_observation_linked_to_an_actor_is_never_more_precise_than_it
+- low-zoom tiles count exactly the public actors and follow every change:
+  test_safety_visibility.py::test_the_cell_table_counts_exactly_the_public_actors,
+  test_maps.py::test_low_zoom_cells_follow_every_change_at_once
+
+Visibility: hidden, archived or unpublished means gone everywhere, and back when undone
+- the actor and everything pointing to it (projects, reports, comparisons, observations,
+  resources, translations, counts, OGC extents, tiles, clusters, exports, feed):
+  test_safety_visibility.py::test_an_actor_out_of_public_view_vanishes_everywhere_and_comes_back
+- staff still see it: test_safety_visibility.py::test_staff_still_see_what_the_public_no_longer_sees
+- projects can be flagged and hidden: test_safety_visibility.py::test_projects_can_be_flagged_and_hidden
+- revert restores content only, never `hidden`, reviews or a finer precision:
+  test_safety_visibility.py::test_a_revert_restores_content_and_nothing_else,
+  test_safety_visibility.py::test_a_revert_never_brings_back_an_actor_hidden_by_an_endangers_flag
+- an item flagged as endangering someone comes back only through its review's decision:
+  test_safety_gaps.py::test_an_item_flagged_as_endangering_someone_is_not_unhidden_past_its_open_review
+
+Inference: nothing public depends on private fields
+- proposals are validated against public data; the moderator sees the fit, logged:
+  test_safety_inference.py::test_a_proposed_country_answers_the_same_wherever_the_exact_point_is,
+  test_safety_inference.py::test_the_moderator_sees_whether_a_proposed_country_fits_and_the_read_is_logged
+- a change to private fields changes nothing public (version, ETag, feed, tiles):
+  test_safety_inference.py::test_a_change_to_private_fields_only_changes_nothing_public
+- lowering an actor's privacy waits for its manager's consent:
+  test_safety_inference.py::test_a_proposal_that_lowers_privacy_waits_for_the_managers_consent
+
+Flags: they protect people without becoming a weapon
+- one fresh account cannot hide a hundred actors:
+  test_safety_visibility.py::test_a_fresh_account_cannot_hide_a_hundred_actors
+- standing flags hide at once, others wait first in line:
+  test_safety_visibility.py::test_standing_flags_hide_at_once_and_others_wait_first_in_line
+- limits per day grow with trust; trust follows confirmed and dismissed flags; concurrent
+  flags cannot slip past the limits:
+  test_safety_visibility.py::test_flags_per_day_are_bounded_and_grow_with_trust,
+  test_safety_visibility.py::test_trust_grows_with_confirmed_flags_and_shrinks_with_dismissed_ones,
+  test_safety_visibility.py::test_concurrent_flags_cannot_slip_past_the_limits
+- the reporter's record is for moderators only:
+  test_safety_visibility.py::test_the_reporters_record_is_for_moderators_only
+
+Exact reads: logged, and never stored by a cache
+- test_safety_inference.py::test_every_response_with_private_fields_is_logged_and_never_stored,
+  test_safety_inference.py::test_public_responses_stay_cacheable,
+  test_safety_at_rest.py::test_staff_read_the_exact_location_decrypted_and_logged
+
+Accounts
+- suspension revokes tokens for good; expired tokens are not live; claims lapse:
+  test_safety_accounts.py::test_reinstating_a_suspended_account_does_not_revive_its_tokens,
+  test_safety_accounts.py::test_expired_tokens_are_not_listed_as_live,
+  test_safety_accounts.py::test_a_claim_lapses_when_its_holder_loses_the_moderator_role,
+  test_safety_accounts.py::test_an_admin_releases_any_claim_and_a_moderator_does_not
+- verification and reset by mail through a real SMTP server; registration does not tell
+  who is registered:
+  test_safety_accounts.py::test_an_address_is_confirmed_by_mail_before_its_owner_contributes,
+  test_safety_accounts.py::test_a_password_is_reset_by_mail_and_old_sessions_end,
+  test_safety_accounts.py::test_registration_answers_the_same_whether_the_address_has_an_account
+- common and breached passwords are refused:
+  test_safety_accounts.py::test_common_and_breached_passwords_are_refused
+- idempotency keys bind request and caller and expire:
+  test_safety_accounts.py::test_a_key_reused_on_another_request_is_refused,
+  test_safety_accounts.py::test_a_key_is_bound_to_its_caller,
+  test_safety_accounts.py::test_a_key_expires
+- rate limits are shared by every process and count bad tokens per address:
+  test_safety_accounts.py::test_limits_are_shared_by_every_process,
+  test_safety_accounts.py::test_bad_tokens_from_one_address_are_rate_limited
+
+At rest: a database dump alone reveals no protected person
+- exact locations, contacts and drawn areas are sealed; keys rotate:
+  test_safety_at_rest.py::test_a_dump_of_the_database_reveals_no_exact_location_or_contact,
+  test_safety_gaps.py::test_a_dump_of_the_projects_table_holds_no_drawn_outline,
+  test_safety_at_rest.py::test_keys_rotate_seals_everything_anew_under_the_new_key
+- the service role has least privilege and cannot rewrite the logs:
+  test_safety_at_rest.py::test_service_role_is_no_superuser_and_owns_nothing,
+  test_safety_at_rest.py::test_service_cannot_rewrite_the_logs,
+  test_safety_at_rest.py::test_service_cannot_switch_the_log_triggers_off
+- the access log records no search coordinates or tokens:
+  test_safety_at_rest.py::test_the_access_log_records_no_search_coordinates_or_tokens
+"""
+
+import ast
 import json
+import re
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, shape
@@ -128,3 +238,17 @@ def test_the_public_location_is_stored_once_not_jittered_per_request(client, sen
         for _ in range(5)
     }
     assert len(seen) == 1
+
+
+def test_every_listed_proof_exists():
+    """Each promise above names tests that exist: the list cannot drift from the suite."""
+    proofs = re.findall(r"(test_\w+\.py)::(test_\w+)", __doc__)
+    assert len(proofs) > 40
+    here = Path(__file__).parent
+    missing = []
+    for module, name in proofs:
+        tree = ast.parse((here / module).read_text())
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        if name not in defined:
+            missing.append(f"{module}::{name}")
+    assert missing == []
