@@ -8,7 +8,7 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, boundary, crypto, http, privacy
+from api import auth, boundary, cors, crypto, http, privacy
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     Compress(app)  # registered first so that it runs after the ETag has been computed
     db.init_app(app)
+    cors.init_app(app)  # first request hook: a preflight is answered before any other
     http.init_app(app)
     boundary.init_app(app)  # after http's body-type check, which sets upload sizes
     privacy.init_app(app)

@@ -67,6 +67,24 @@ def database_urls(env: dict[str, str]) -> dict[str, str | None]:
     }
 
 
+def cors_origins(env: dict[str, str]) -> frozenset[str]:
+    """PEACEMAP_CORS_ORIGINS: the web origins (``https://app.example.org``, comma-separated)
+    allowed to send credentials and write; anyone may read public data (api/cors.py)."""
+    origins = set()
+    for raw in (env.get("PEACEMAP_CORS_ORIGINS") or "").split(","):
+        origin = raw.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        scheme, sep, host = origin.partition("://")
+        if not sep or scheme not in ("http", "https") or not host or "/" in host or "*" in host:
+            raise ConfigError(
+                "PEACEMAP_CORS_ORIGINS must list origins such as https://app.example.org "
+                f"(scheme and host, no path, no wildcard), not {raw.strip()!r}"
+            )
+        origins.add(origin)
+    return frozenset(origins)
+
+
 def from_environment(env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from PEACEMAP_* variables (and DATABASE_URL)."""
     env = dict(os.environ if env is None else env)
@@ -90,6 +108,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),
         "PAGE_LIMIT_MAX": _int(env, "PEACEMAP_PAGE_LIMIT_MAX", 1000),
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
+        "CORS_ORIGINS": cors_origins(env),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
         # How long an Idempotency-Key (and the reply kept for its retries) lives.
