@@ -4,6 +4,7 @@ data: which table, which geometry (always a public one), which properties, which
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal
@@ -134,3 +135,41 @@ def _feature_json(collection_id: str, fields: tuple[str, ...] | None):
         "properties",
         func.json_build_object(*properties),
     )
+
+
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+_GEOMETRY_SCHEMAS = {
+    "actors": {"format": "geometry-point"},
+    "observations": {"format": "geometry-point"},
+    "resources": {"format": "geometry-any"},
+}
+
+
+def _json_schema(column: ColumnElement) -> dict:
+    """The JSON Schema of a public property, from its SQL type."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return {}
+    if python_type is datetime:
+        return {"type": "string", "format": "date-time"}
+    if python_type is date:
+        return {"type": "string", "format": "date"}
+    if python_type is list:
+        return {"type": "array", "items": {"type": "string"}}
+    return {"type": _JSON_TYPES.get(python_type, "string")}
+
+
+def queryables(collection: Collection) -> dict:
+    """The properties of a collection's features (OGC API - Features Part 3), as a JSON
+    Schema: the public ones, and only those, are what a client may filter and sort on."""
+    properties = {"geometry": {"title": "Public location", **_GEOMETRY_SCHEMAS[collection.id]}}
+    for name, column in collection.properties.items():
+        properties[name] = {"title": name.replace("_", " ").capitalize(), **_json_schema(column)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "title": collection.title,
+        "properties": properties,
+        "additionalProperties": False,
+    }

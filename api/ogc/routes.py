@@ -16,11 +16,11 @@ from marshmallow import validate as v
 from api import limits
 from api.actors.models import ACTOR_KINDS
 from api.db import db
-from api.errors import NotFound, Unprocessable
+from api.errors import NotFound, ProblemError, Unprocessable
 from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbox
 from api.http import GEOJSON, json_response, text_response
 from api.ogc import service
-from api.ogc.collections import COLLECTIONS
+from api.ogc.collections import COLLECTIONS, queryables
 from api.ogc.schemas import (
     CollectionSchema,
     CollectionsSchema,
@@ -35,6 +35,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
+SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MAX_LIMIT = 10_000
 ANYONE = "Who: anyone. Locations are public (generalised) locations."
@@ -95,6 +96,25 @@ class ItemsArgsSchema(ma.Schema):
         validate_bbox(bbox)
 
 
+ITEMS_PARAMETERS = frozenset(
+    field.data_key or name for name, field in ItemsArgsSchema().fields.items()
+)
+
+
+def refuse_unknown_parameters(known: frozenset[str]) -> None:
+    """A client must learn that a parameter was not applied: an unknown or unsupported one
+    (a CQL2 ``filter`` a client thinks it sent, a misspelt ``bbx``) is a 400 naming it,
+    never silently ignored with every feature in the answer."""
+    if unknown := sorted(set(request.args) - known):
+        message = (
+            f"not a parameter of this operation (unknown or unsupported); "
+            f"the parameters are {', '.join(sorted(known))}."
+        )
+        raise ProblemError(
+            f"{', '.join(unknown)}: {message}", errors={name: [message] for name in unknown}
+        )
+
+
 def _collection(collection_id: str):
     try:
         return COLLECTIONS[collection_id]
@@ -131,6 +151,12 @@ def _describe(session, collection) -> dict:
                 "application/json",
             ),
             _link(items, "items", GEOJSON, "Features"),
+            _link(
+                url_for("ogc.Queryables", collection_id=collection.id, _external=True),
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                SCHEMA_JSON,
+                "Properties of the features",
+            ),
         ],
     }
 
@@ -204,10 +230,26 @@ class CollectionById(MethodView):
         return json_response(_describe(db.session, _collection(collection_id)))
 
 
+@blp.route("/collections/<collection_id>/queryables")
+class Queryables(MethodView):
+    @blp.response(200)
+    @blp.alt_response(404, description="No such collection")
+    @blp.doc(
+        description=ANYONE + " The public properties of the features, as a JSON Schema.",
+        responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}}}},
+    )
+    def get(self, collection_id):
+        """Queryables of a collection (JSON Schema)"""
+        collection = _collection(collection_id)
+        schema = {"$id": request.base_url, **queryables(collection)}
+        return json_response(schema, mimetype=SCHEMA_JSON)
+
+
 @blp.route("/collections/<collection_id>/items")
 class Items(MethodView):
     @blp.arguments(ItemsArgsSchema, location="query")
     @blp.response(200)
+    @blp.alt_response(400, description="Unknown or unsupported parameter")
     @blp.alt_response(404, description="No such collection")
     @blp.alt_response(422, description="Invalid parameter")
     @blp.doc(
@@ -216,6 +258,7 @@ class Items(MethodView):
     )
     def get(self, args, collection_id):
         """Features of a collection (GeoJSON)"""
+        refuse_unknown_parameters(ITEMS_PARAMETERS)
         collection = _collection(collection_id)
         check_fields(collection, args.get("fields"))
         limit, offset = args["limit"], args["offset"]
