@@ -3,7 +3,7 @@
 Two policies, by origin:
 - any origin may read public data: GET and HEAD without credentials get
   ``Access-Control-Allow-Origin: *`` (a map on any site can load tiles and lists);
-- only the origins in PEACEMAP_CORS_ORIGINS (and the service's own) may send credentials
+- only the origins in PEACEMAP_CORS_ORIGINS and the service's own may send credentials
   (``Authorization``) or write (POST, PUT, PATCH, DELETE): their preflights allow it, their
   responses name them. A write or a credentialed call that names another origin is refused
   with 403 before it runs, so a page on a hostile site cannot have a browser (or anything
@@ -15,6 +15,8 @@ code like this anyway.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
@@ -56,9 +58,16 @@ def normalise_origin(origin: str) -> str:
 
 
 def _trusted(origin: str) -> bool:
+    """A configured origin, or the service's own: as the request reached it, or as people
+    reach it (PEACEMAP_PUBLIC_URL, e.g. https behind a proxy that ends TLS)."""
     origin = normalise_origin(origin)
-    own = normalise_origin(request.host_url)
-    return origin == own or origin in current_app.config["CORS_ORIGINS"]
+    own = {normalise_origin(request.host_url), _origin_of(current_app.config["PUBLIC_URL"])}
+    return origin in own or origin in current_app.config["CORS_ORIGINS"]
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return normalise_origin(f"{parts.scheme}://{parts.netloc}")
 
 
 def _is_preflight() -> bool:

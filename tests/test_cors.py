@@ -111,8 +111,13 @@ def test_credentialed_post_from_another_origin_is_refused(
     assert private.status_code == 403
 
 
-def test_a_write_from_the_services_own_origin_is_accepted(client, session, make_user, login):
-    headers = {**login(make_user()), "Origin": "http://localhost"}
+@pytest.mark.parametrize("own", ["http://localhost", "https://peacemap.example"])
+def test_a_write_from_the_services_own_origin_is_accepted(
+    app, client, session, make_user, login, monkeypatch, own
+):
+    # As the request reached the service, or as people reach it (TLS ended at a proxy).
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://peacemap.example")
+    headers = {**login(make_user()), "Origin": own}
     response = client.post(
         "/api/v1/contributions", json={"kind": "new_actor", "payload": NEW_ACTOR}, headers=headers
     )
