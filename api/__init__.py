@@ -8,7 +8,7 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, boundary, cors, crypto, http, privacy
+from api import auth, boundary, cors, crypto, http, privacy, web
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     privacy.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)  # after the limiter: a request with bad credentials is counted first
+    web.init_app(app)
 
     api = PeacemapApi(
         app,

@@ -14,10 +14,17 @@ if ! "$python" -m venv --help >/dev/null 2>&1; then
 fi
 
 stamp=.venv/.installed
-if [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; then
-  exit 0
+if ! { [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; }; then
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  touch "$stamp"
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
-touch "$stamp"
+
+# The web pages' gettext catalogues (api/web/translations/*/messages.po) compiled to .mo,
+# whenever a .po is newer than its .mo (README, "Adding a language").
+for po in api/web/translations/*/LC_MESSAGES/messages.po; do
+  if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+    .venv/bin/pybabel compile -i "$po" -o "${po%.po}.mo" >/dev/null
+  fi
+done

@@ -49,7 +49,7 @@ function load() {
           color: "#16324f", weight: 1, fillColor: p.count === 1 ? "#e4572e" : "#2e86ab", fillOpacity: 0.8,
         });
         marker.bindPopup(p.count === 1
-          ? `<strong>${escape(p.name)}</strong><br>${escape(p.kind)}<br><a href="/api/v1/actors/${p.id}">profile</a>`
+          ? `<strong>${escape(p.name)}</strong><br>${escape(p.kind)}<br><a href="/actors/${p.id}">profile</a>`
           : `${p.count} actors here: zoom in`);
         markers.addLayer(marker);
       }

@@ -1,0 +1,100 @@
+"""Pages of the Find job. Handlers are thin: they call the service functions the API calls
+and render a template."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
+from flask.views import MethodView
+from flask_babel import get_locale
+
+from api.actors import service
+from api.actors.routes import represent
+from api.auth import current_principal
+from api.db import db
+from api.translations import translations_for
+from api.web import (
+    CONTENT_SECURITY_POLICY,
+    LANGUAGES,
+    RIGHT_TO_LEFT,
+    STATIC,
+    csrf,
+    fingerprint,
+    labels,
+)
+
+FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
+YEAR = 365 * 24 * 3600
+
+blp = Blueprint("web", __name__, template_folder="templates")
+
+
+@blp.before_request
+def _check_csrf():
+    csrf.protect()  # a no-op for GET and HEAD
+
+
+@blp.after_request
+def _secure_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+@blp.app_context_processor
+def _layout():
+    language = str(get_locale())
+    return {
+        "language": language,
+        "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
+        "languages": LANGUAGES,
+        "kinds": labels.KINDS,
+        "disclaimers": labels.DISCLAIMERS,
+        "language_name": labels.language_name,
+        "country_name": labels.country_name,
+        "asset": lambda filename: f"/assets/{fingerprint(filename)}/{filename}",
+    }
+
+
+@blp.get("/assets/<digest>/<path:filename>")
+def asset(digest: str, filename: str):
+    """Fingerprinted static files: an old digest is a 404, never a stale file cached forever."""
+    if not (STATIC / filename).is_file() or digest != fingerprint(filename):
+        abort(404)
+    response = send_from_directory(STATIC, filename, max_age=YEAR)
+    response.cache_control.immutable = True
+    response.cache_control.public = True
+    return response
+
+
+@blp.get("/actors/<uuid:actor_id>")
+def actor_page(actor_id):
+    """An actor's public profile, in the reader's language where a translation exists."""
+    actor = service.get_actor(db.session, actor_id, current_principal())
+    translations = translations_for(db.session, "actor", [actor.id]).get(actor.id)
+    data = represent(actor, translations=translations, wanted=str(get_locale()))
+    return render_template("actor.html", actor=data)
+
+
+class LanguageSwitch(MethodView):
+    body_types = FORM
+
+    def post(self):
+        """Keep the reader's choice of interface language in the session cookie."""
+        chosen = request.form.get("lang", "")
+        if chosen not in LANGUAGES:
+            abort(422, description=f"lang: one of {', '.join(LANGUAGES)}.")
+        session["lang"] = chosen
+        return redirect(_local(request.form.get("next", "")), code=303)
+
+
+def _local(target: str) -> str:
+    """Only a path on this site: a switcher must not become an open redirect."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+blp.add_url_rule("/language", view_func=LanguageSwitch.as_view("language"))
