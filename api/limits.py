@@ -1,17 +1,19 @@
 """Input limits, declared once: what any value entering the service may be.
 
-Every format goes through these: the request boundary (``api.boundary``) applies the
-text and JSON rules to the path, the query string, the headers and JSON bodies; the
-field classes of ``api.fields`` apply the ranges and lengths and show them in the
-OpenAPI document; uploads (CSV, NDJSON) call ``check_text`` and ``load_json`` per cell
-and per line. Nothing here knows Flask, so any reader of input can use it.
+The request boundary (``api.boundary``) applies the text and JSON rules to the path,
+the query string, the headers and JSON bodies; the field classes of ``api.fields`` apply
+the ranges and lengths and show them in the OpenAPI document. The text rule itself (no
+NUL, no lone surrogates) is ``metrics.data.text_problem``, the one uploads (CSV, NDJSON,
+XLSX) apply to every cell through ``metrics.data.value_from_row``: one rule for every
+way text comes in. Nothing here knows Flask, so any reader of input can use it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, date, datetime, timedelta
+
+from metrics.data import text_problem
 
 # -- what PostgreSQL columns hold ---------------------------------------------------------
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1  # integer
@@ -42,8 +44,6 @@ MAX_JSON_DEPTH = 32  # the deepest document the API takes (GeoJSON in a payload 
 MAX_INTEGER_DIGITS = 19  # enough for bigint; a JSON integer of thousands of digits is refused
 MAX_NUMBER_CHARS = 40  # a float literal longer than this is not a measurement
 
-_BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
-
 
 class InputError(ValueError):
     """A value broke a rule of the boundary. ``field`` names where (a parameter, a header,
@@ -59,14 +59,8 @@ class InputError(ValueError):
 
 
 def text_rule(value: str) -> str | None:
-    """The rule a text breaks, or None: no NUL characters (PostgreSQL text cannot hold
-    them) and no lone surrogates (they are not Unicode and cannot be encoded as UTF-8)."""
-    bad = _BAD_TEXT.search(value)
-    if bad is None:
-        return None
-    if bad.group() == "\x00":
-        return "must not contain NUL (U+0000) characters."
-    return "must be valid Unicode text (no lone surrogate code points)."
+    """The rule a text breaks, or None: the service's one text rule (``metrics.data``)."""
+    return text_problem(value)
 
 
 def check_text(value: str, field: str) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from metrics.framework import Framework
 from metrics.report import Value
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 COLUMNS = (
     "measure",
@@ -91,13 +94,23 @@ def _shown(raw, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _text_problem(text: str, limit: int | None) -> str | None:
-    """What is wrong with one text cell, if anything (the same for every format)."""
+def text_problem(text: str) -> str | None:
+    """The one text rule of the service, or None when the text keeps it: no NUL characters
+    (PostgreSQL text cannot hold them) and no lone surrogates (bytes that were not UTF-8,
+    decoded with surrogateescape, or a lone \\u-escape: not Unicode, not encodable as
+    UTF-8). Uploads check every cell with it; ``api.limits`` applies it to the path, query
+    string, headers and JSON bodies of every request."""
     if "\x00" in text:
         return "contains a NUL character"
-    if not text.isprintable() and any("\ud800" <= ch <= "\udfff" for ch in text):
-        # Bytes that were not UTF-8 (decoded with surrogateescape) or a lone \\u-escape.
+    if _SURROGATE.search(text):
         return "is not valid UTF-8 text"
+    return None
+
+
+def _text_problem(text: str, limit: int | None) -> str | None:
+    """What is wrong with one text cell, if anything (the same for every format)."""
+    if reason := text_problem(text):
+        return reason
     if limit is not None and len(text) > limit:
         return f"has {len(text):,} characters; at most {limit:,}"
     return None
