@@ -60,11 +60,15 @@ def privacy_regeneralise():
     from api.actors.models import Actor
     from api.content import regeneralise
     from api.observations.models import Observation
+    from api.resources.service import regeneralise_resource_areas
 
     for name, model in (("actors", Actor), ("observations", Observation)):
         moved = regeneralise(db.session, model)
         db.session.commit()
         click.echo(f"{name}: {moved} public locations moved.")
+    regeneralise_resource_areas(db.session)
+    db.session.commit()
+    click.echo("resources: areas generalised to their authors' precisions.")
 
 
 @seeds_cli.command("demo")

@@ -31,6 +31,9 @@ Location: nobody outside the server learns more than an actor's chosen precision
   test_safety_gaps.py::test_a_project_area_follows_its_organisation_when_its_precision_changes
 - an observation linked to an actor is never more precise than it:
   test_safety_inference.py::test_an_observation_linked_to_an_actor_is_never_more_precise_than_it
+- a library resource's area is never more precise than its coarsest author:
+  test_safety_gaps.py::test_a_resource_outlined_around_its_authors_office_is_public_only_at_their_precision,
+  test_safety_gaps.py::test_resource_areas_stored_before_the_rule_are_generalised_by_the_command
 - low-zoom tiles count exactly the public actors and follow every change:
   test_safety_visibility.py::test_the_cell_table_counts_exactly_the_public_actors,
   test_maps.py::test_low_zoom_cells_follow_every_change_at_once

@@ -6,6 +6,10 @@ said endangers a person.
    re-generalised when the precision changes (``api.projects.placement``).
 2. An item flagged as endangering someone comes back only through the decision of its flag
    review, never by a plain unhide while the review is open (``api.moderation.items``).
+3. A library resource's area says no more about where its authors work than their own
+   public areas do: generalised to the coarsest author's precision when published, again
+   when an author becomes coarser, and by ``flask privacy regeneralise`` for older rows
+   (``api.resources.service``).
 """
 
 from __future__ import annotations
@@ -135,3 +139,109 @@ def test_an_item_flagged_as_endangering_someone_is_not_unhidden_past_its_open_re
     # Once decided, the item is an ordinary one again: hidden and shown at will.
     assert client.post(f"{base}/hide", json={"reason": "r"}, headers=moderator).status_code == 204
     assert client.post(f"{base}/unhide", json={"reason": "r"}, headers=moderator).status_code == 204
+
+
+def published_resource(client, make_user, login, payload) -> dict:
+    """A resource proposed by a contributor and approved by a moderator, over HTTP."""
+    author, moderator = login(make_user()), login(make_user("moderator"))
+    proposed = client.post(
+        "/api/v1/contributions", json={"kind": "new_resource", "payload": payload}, headers=author
+    )
+    assert proposed.status_code == 201, proposed.get_json()
+    cid = proposed.get_json()["id"]
+    base = f"/api/v1/moderation/contributions/{cid}"
+    assert client.post(f"{base}/claim", headers=moderator).status_code == 200
+    decided = client.post(
+        f"{base}/decision", json={"decision": "approve", "reason": "ok"}, headers=moderator
+    )
+    assert decided.status_code == 200, decided.get_json()
+    resource_id = decided.get_json()["target_id"]
+    return client.get(f"/api/v1/resources/{resource_id}").get_json()
+
+
+def test_a_resource_outlined_around_its_authors_office_is_public_only_at_their_precision(
+    client, make_actor, make_user, login
+):
+    actor = make_actor(location=point(*OFFICE), location_precision="locality")
+    tight = circle(*OFFICE, 0.01)
+    resource = published_resource(
+        client,
+        make_user,
+        login,
+        {
+            "type": "report",
+            "title": "What our neighbours told us",
+            "url": "https://example.org/report.pdf",
+            "language": "en",
+            "area": tight,
+            "author_actor_ids": [str(actor.id)],
+        },
+    )
+    shown = shape(resource["area"])
+    assert shown.equals(CELL), shown.wkt
+    ogc = client.get(
+        f"/api/v1/ogc/collections/resources/items/{resource['id']}",
+        headers={"Accept": "application/geo+json"},
+    ).get_json()
+    assert shape(ogc["geometry"]).equals(CELL)
+    # Made coarser, the organisation takes the resource's area along.
+    with_region = actor_made_coarser(client, make_user, login, actor, "region")
+    assert with_region.status_code == 200, with_region.get_json()
+    again = shape(client.get(f"/api/v1/resources/{resource['id']}").get_json()["area"])
+    assert again.contains(box(36.0, -2.0, 37.0, -1.0)), again.wkt
+
+
+def test_a_resource_without_a_protected_author_keeps_its_area(client, make_actor, make_user, login):
+    exact = make_actor(location=point(*OFFICE), location_precision="exact")
+    area = circle(*OFFICE, 0.01)
+    resource = published_resource(
+        client,
+        make_user,
+        login,
+        {
+            "type": "brief",
+            "title": "A public square's story",
+            "url": "https://example.org/brief.pdf",
+            "language": "en",
+            "area": area,
+            "author_actor_ids": [str(exact.id)],
+        },
+    )
+    assert shape(resource["area"]).hausdorff_distance(shape(area)) < 1e-4  # as drawn
+
+
+def actor_made_coarser(client, make_user, login, actor, precision):
+    manager = login(make_user(manager_of=actor))
+    current = client.get(f"/api/v1/actors/{actor.id}")
+    return client.patch(
+        f"/api/v1/actors/{actor.id}",
+        json={"location_precision": precision},
+        headers={**manager, "If-Match": current.headers["ETag"]},
+    )
+
+
+def test_resource_areas_stored_before_the_rule_are_generalised_by_the_command(
+    app, client, session, make_actor, make_user, login
+):
+    actor = make_actor(location=point(*OFFICE), location_precision="locality")
+    resource = published_resource(
+        client,
+        make_user,
+        login,
+        {
+            "type": "evaluation",
+            "title": "Before the rule",
+            "url": "https://example.org/evaluation.pdf",
+            "language": "en",
+            "author_actor_ids": [str(actor.id)],
+        },
+    )
+    drawn = shape(circle(*OFFICE, 0.01))
+    session.execute(
+        text("UPDATE resources SET area = ST_Multi(ST_GeomFromText(:wkt, 4326)) WHERE id = :id"),
+        {"wkt": drawn.wkt, "id": resource["id"]},
+    )
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["privacy", "regeneralise"])
+    assert "resources:" in result.output, result.output
+    assert shape(client.get(f"/api/v1/resources/{resource['id']}").get_json()["area"]).equals(CELL)

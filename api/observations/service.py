@@ -13,6 +13,7 @@ from api.errors import NotFound
 from api.observations.models import Observation
 from api.permissions import is_staff
 from api.principal import Principal
+from api.resources.service import follow_author_precision
 from api.revisions.service import Provenance, record_revision
 from api.themes.service import check_theme_keys
 from api.visibility import PUBLIC, is_public
@@ -30,7 +31,9 @@ def linked_precision(session: Session, precision: str, actor_id: uuid.UUID | Non
 
 
 def follow_actor_precision(session: Session, actor: Actor) -> None:
-    """Make the observations that name ``actor`` at most as precise as it now is."""
+    """Make the observations that name ``actor``, and the areas of the resources it wrote,
+    at most as precise as it now is."""
+    follow_author_precision(session, actor)
     linked = select(Observation).where(Observation.actor_id == actor.id)
     for observation in session.scalars(linked):
         precision = coarsest(observation.location_precision, actor.location_precision)
