@@ -37,9 +37,8 @@ run: venv db redis smtp
 	@echo "  OpenAPI:       http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "  Mails sent:    .smtp/maildir (the local SMTP server)"
 	@echo "  Sample query:  http://$(HOST):$(PORT)/api/v1/actors?country=CO&theme=gender&f=geojson"
-	@exec .venv/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
-		--access-logfile - --logger-class api.accesslog.RedactingLogger \
-		--forwarded-allow-ips 127.0.0.1 wsgi:app
+	@exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) \
+		--bind $(HOST):$(PORT) wsgi:app
 
 # Real clients the tests drive: GDAL's OGC API driver and a headless browser; the
 # contract tools (Redocly, openapi-typescript, tsc) from npm.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, boundary, cors, crypto, http, privacy, web
+from api import auth, boundary, cors, crypto, http, observability, privacy, web
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -55,12 +53,11 @@ def create_app(config: dict | None = None) -> Flask:
         ],
     )
     app.json.sort_keys = False
-    logging.basicConfig()
-    logging.getLogger("peacemap").setLevel(app.config["LOG_LEVEL"])
 
     if proxies := app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    observability.init_app(app)  # first: the request id exists before anything can log
     Compress(app)  # registered first so that it runs after the ETag has been computed
     db.init_app(app)
     cors.init_app(app)  # first request hook: a preflight is answered before any other

@@ -16,7 +16,10 @@ variables ``%({...}i)s`` / ``%({...}e)s``). ``make run`` and the production stac
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gunicorn.glogging import Logger
@@ -97,3 +100,43 @@ class RedactingLogger(Logger):
             elif name.endswith("}o") and name[1:-2] in _RESPONSE_SECRETS:
                 del atoms[name]
         return atoms
+
+
+class JsonLogger(RedactingLogger):
+    """gunicorn's logs as JSON, one object per line: the access log (redacted as above,
+    with the request id the app echoed in X-Request-Id) and the error log, into which the
+    app's own JSON lines also go (deploy/gunicorn.conf.py)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from api.observability import JsonFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+        for handler in self.access_log.handlers:
+            handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def access(self, resp, req, environ, request_time):
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.logconfig_dict):
+            return
+        request_id = next(
+            (value for name, value in resp.headers if name.lower() == "x-request-id"), None
+        )
+        target = loggable_target(environ.get("RAW_URI") or environ.get("PATH_INFO", ""))
+        entry = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": "gunicorn.access",
+            "message": f"{environ['REQUEST_METHOD']} {target} {resp.status_code}",
+            "request_id": request_id,
+            "method": environ["REQUEST_METHOD"],
+            "target": target,
+            "status": resp.status_code,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+        }
+        try:
+            self.access_log.info(json.dumps(entry))
+        except Exception:
+            self.error(f"Failed to write the access log line of {target}")

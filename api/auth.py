@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
 from flask import current_app, g, request
@@ -63,6 +64,9 @@ def _authenticate() -> Principal:
             "Send credentials as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": CHALLENGE},
         )
+    scraper_secret = current_app.config.get("METRICS_TOKEN")
+    if scraper_secret and hmac.compare_digest(secret.strip().encode(), scraper_secret.encode()):
+        return Principal(ip=request.remote_addr, scraper=True)
     token = resolve_token(db.session, secret.strip(), key=current_app.config["SECRET_KEY"])
     if token is None:
         raise Unauthorized(

@@ -110,6 +110,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
         "CORS_ORIGINS": cors_origins(env),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
+        # The Prometheus scraper's bearer secret for /metrics (administrators' tokens work too).
+        "METRICS_TOKEN": env.get("PEACEMAP_METRICS_TOKEN") or None,
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),
         # How long an Idempotency-Key (and the reply kept for its retries) lives.
         "IDEMPOTENCY_TTL_HOURS": _int(env, "PEACEMAP_IDEMPOTENCY_TTL_HOURS", 24),

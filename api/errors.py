@@ -223,7 +223,10 @@ def database_unavailable(error: BaseException, *, during_commit: bool = False) -
     error_id = uuid.uuid4().hex
     cause = getattr(error, "orig", None) or error
     reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    log.warning("database unavailable %s %s %s: %s", error_id, request.method, request.path, reason)
+    from api.accesslog import loggable_path  # a tile's path names a place
+
+    path = loggable_path(request.path)
+    log.warning("database unavailable %s %s %s: %s", error_id, request.method, path, reason)
     retry_after = current_app.config.get("DB_RETRY_AFTER_SECONDS", 5)
     outcome = (
         "The database stopped answering while saving: read the result back, or repeat the "

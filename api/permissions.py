@@ -75,6 +75,8 @@ RULES: dict[str, tuple[Rule, str]] = {
     "theme.create": (lambda u, o: is_admin(u), "admin"),
     "user.manage": (lambda u, o: is_admin(u), "admin"),
     "audit.read": (lambda u, o: is_admin(u), "admin"),
+    # The scraper's secret (PEACEMAP_METRICS_TOKEN) is let through by api.observability.
+    "metrics.read": (lambda u, o: is_admin(u), "admin (or the metrics scraper)"),
     "membership.manage": (
         lambda u, a: is_admin(u) or manages(u, a),
         "admin or the actor's manager",

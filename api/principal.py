@@ -14,6 +14,8 @@ class Principal:
     user: User | None = None
     token: AccessToken | None = None
     ip: str | None = None
+    # The metrics scraper (PEACEMAP_METRICS_TOKEN): may read /metrics, else anonymous.
+    scraper: bool = False
 
     @property
     def is_anonymous(self) -> bool:

@@ -4,10 +4,13 @@ slow clients' requests and responses, so a worker thread is only busy while the 
 
 Environment: PEACEMAP_BIND (default 127.0.0.1:58000 + PEACEMAP_PORT_OFFSET),
 PEACEMAP_WORKERS (default 2), PEACEMAP_THREADS (default 4), PEACEMAP_WORKER_TIMEOUT
-(default 30 s), PEACEMAP_ACCESS_LOG (default "-": stdout; empty for none).
+(default 30 s), PEACEMAP_ACCESS_LOG (default "-": stdout; empty for none),
+PROMETHEUS_MULTIPROC_DIR (default: a fresh temporary folder; emptied at start).
 """
 
 import os
+import shutil
+import tempfile
 
 _offset = int(os.environ.get("PEACEMAP_PORT_OFFSET") or 0)
 bind = os.environ.get("PEACEMAP_BIND") or f"127.0.0.1:{58000 + _offset}"
@@ -27,8 +30,28 @@ limit_request_fields = 100
 limit_request_field_size = 16380
 forwarded_allow_ips = "127.0.0.1"
 accesslog = os.environ.get("PEACEMAP_ACCESS_LOG", "-") or None
-# Search coordinates, tile addresses and credentials never reach the access log.
-logger_class = "api.accesslog.RedactingLogger"
+# JSON lines with the request id; search coordinates, tile addresses and credentials never
+# reach the access log.
+logger_class = "api.accesslog.JsonLogger"
+
+# /metrics sums every worker's figures: prometheus_client's multiprocess mode, whose files
+# live in a folder of this server's own, emptied when it starts (api/observability.py).
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="peacemap-metrics-"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 errorlog = "-"
 # The app's own log lines (one per refused request when the database is unavailable, one

@@ -114,6 +114,8 @@ start() {
   if ! running "$run/gunicorn.pid"; then
     rm -f "$run/gunicorn.pid"
     export PEACEMAP_ENV=production PEACEMAP_TRUSTED_PROXIES=1 PEACEMAP_BIND="127.0.0.1:$gunicorn_port"
+    # The workers' metrics files (prometheus_client multiprocess mode; emptied at start).
+    export PROMETHEUS_MULTIPROC_DIR="$run/metrics"
     PEACEMAP_SECRET_KEY=$(secret_key)
     export PEACEMAP_SECRET_KEY
     if [ -z "${PEACEMAP_DATA_KEY:-}${PEACEMAP_DATA_KEY_FILE:-}" ]; then
