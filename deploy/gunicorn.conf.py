@@ -36,6 +36,7 @@ logger_class = "api.accesslog.JsonLogger"
 
 # /metrics sums every worker's figures: prometheus_client's multiprocess mode, whose files
 # live in a folder of this server's own, emptied when it starts (api/observability.py).
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
     prefix="peacemap-metrics-"
 )
@@ -51,6 +52,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:  # a temporary folder of this server's own
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 errorlog = "-"
