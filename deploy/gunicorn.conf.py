@@ -41,11 +41,9 @@ metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
     prefix="peacemap-metrics-"
 )
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-
-
-def on_starting(server):
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    os.makedirs(metrics_dir, exist_ok=True)
+# Emptied now, before the logger class (which imports the app's metrics) is loaded.
+shutil.rmtree(metrics_dir, ignore_errors=True)
+os.makedirs(metrics_dir, exist_ok=True)
 
 
 def child_exit(server, worker):
