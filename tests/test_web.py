@@ -88,7 +88,7 @@ def test_original_text_is_labelled_with_its_language(client, actor):
         as_text=True
     )
 
-    assert '<h1 lang="en">' in html
+    assert '<h1 lang="en" dir="auto">' in html
     assert "inglés" in html  # "This text is in its original language: English", in Spanish
 
 
