@@ -34,6 +34,7 @@ import json
 import os
 import re
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -191,18 +192,20 @@ def keyring() -> Keyring:
 # -- column types ---------------------------------------------------------------------------
 
 
-class Sealed(TypeDecorator):
+class Sealed(TypeDecorator, ABC):
     """A value sealed into ``bytea``; subclasses say how it becomes bytes."""
 
     impl = LargeBinary
     cache_ok = True
     purpose = "value"
 
+    @abstractmethod
     def encode(self, value) -> bytes:
-        raise NotImplementedError
+        """The value as bytes, before sealing."""
 
+    @abstractmethod
     def decode(self, data: bytes):
-        raise NotImplementedError
+        """The value back from its opened bytes."""
 
     def seal(self, value) -> bytes | None:
         """The sealed form of ``value`` (also for bulk loaders writing COPY rows)."""
