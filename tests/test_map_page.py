@@ -1,29 +1,8 @@
 """The map page, opened in a real headless browser (Debian's chromium)."""
 
-import shutil
-import subprocess
-import tempfile
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = shutil.which("chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1100,700",
-    "--virtual-time-budget=15000",
-    "--run-all-compositor-stages-before-draw",
-]
+from tests.browser import ARTIFACTS, CHROMIUM, chromium, served
 
 
 def test_page_is_served_without_a_cdn(client):
@@ -47,34 +26,10 @@ def test_map_page_shows_markers_in_a_browser(app, make_actor):
             location={"type": "Point", "coordinates": [lon, lat]},
             location_precision="exact",
         )
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/"
     ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        with tempfile.TemporaryDirectory() as profile:
-            dom = subprocess.run(
-                [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            ).stdout
-        with tempfile.TemporaryDirectory() as profile:
-            subprocess.run(
-                [
-                    CHROMIUM,
-                    *FLAGS,
-                    f"--user-data-dir={profile}",
-                    f"--screenshot={ARTIFACTS / 'map.png'}",
-                    url,
-                ],
-                capture_output=True,
-                timeout=120,
-                check=True,
-            )
-    finally:
-        server.shutdown()
+    with served(app) as base:
+        dom = chromium(f"{base}/", "--dump-dom")
+        chromium(f"{base}/", f"--screenshot={ARTIFACTS / 'map.png'}")
     assert 'data-markers="' in dom, dom[:500]
     markers = int(dom.split('data-markers="')[1].split('"')[0])
     assert markers >= 1

@@ -1,16 +1,11 @@
 """The actor page in a real headless browser (Debian's chromium) on a phone's width, in
 English and in Arabic; screenshots under tests/artifacts."""
 
-import subprocess
-import tempfile
-import threading
-
 import matplotlib.image
 import numpy
 import pytest
-from werkzeug.serving import make_server
 
-from tests.test_map_page import ARTIFACTS, CHROMIUM, FLAGS
+from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, chromium, served
 
 PHONE = "--window-size=390,844"
 
@@ -23,13 +18,10 @@ def test_actor_page_renders_on_a_phone_in_english_and_arabic(app, make_actor):
         summary="Mediation between neighbourhoods after the elections.",
         working_languages=["sw", "en"],
     )
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/actors/{actor.id}"
     ARTIFACTS.mkdir(exist_ok=True)
     shots = {}
-    try:
+    with served(app) as base:
+        url = f"{base}/actors/{actor.id}"
         for language in ("en", "ar"):
             shots[language] = ARTIFACTS / f"actor-390-{language}.png"
             flags = [
@@ -38,31 +30,11 @@ def test_actor_page_renders_on_a_phone_in_english_and_arabic(app, make_actor):
                 f"--lang={language}",
                 f"--accept-lang={language}",
             ]
-            with tempfile.TemporaryDirectory() as profile:
-                dom = subprocess.run(
-                    [CHROMIUM, *flags, f"--user-data-dir={profile}", "--dump-dom", url],
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                ).stdout
-            with tempfile.TemporaryDirectory() as profile:
-                subprocess.run(
-                    [
-                        CHROMIUM,
-                        *flags,
-                        f"--user-data-dir={profile}",
-                        f"--screenshot={shots[language]}",
-                        url,
-                    ],
-                    capture_output=True,
-                    timeout=120,
-                    check=True,
-                )
+            dom = chromium(url, "--dump-dom", flags=flags)
+            chromium(url, f"--screenshot={shots[language]}", flags=flags)
             direction = "rtl" if language == "ar" else "ltr"
             assert f'<html lang="{language}" dir="{direction}">' in dom, dom[:300]
             assert "Amani Women's Circle, Nairobi" in dom
-    finally:
-        server.shutdown()
     for language, path in shots.items():
         image = matplotlib.image.imread(path)
         assert image.shape[1] == 390, (language, image.shape)
