@@ -40,10 +40,12 @@ run: venv db redis smtp
 	@exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) \
 		--bind $(HOST):$(PORT) wsgi:app
 
-# Real clients the tests drive: GDAL's OGC API driver and a headless browser; the
-# contract tools (Redocly, openapi-typescript, tsc) from npm.
+# Real clients the tests drive: GDAL's OGC API driver; a headless browser with its driver
+# and axe-core (scripts/browser-tools.sh); the contract tools (Redocly, openapi-typescript,
+# tsc) from npm.
 test-tools:
-	@scripts/apt.sh gdal-bin chromium
+	@scripts/apt.sh gdal-bin
+	@scripts/browser-tools.sh
 	@scripts/contract-tools.sh
 
 test: venv db redis smtp test-tools

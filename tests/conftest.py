@@ -292,3 +292,7 @@ def count_queries(connection):
             self.count += statement.lstrip().upper().startswith("SELECT")
 
     return Counter
+
+
+# The browser harness's fixtures: phone, desktop, arabic, browser (all three), live_server.
+from tests.browser import _chromiums, arabic, browser, desktop, live_server, phone  # noqa: E402, F401

@@ -1,8 +1,8 @@
-"""The map page, opened in a real headless browser (Debian's chromium)."""
+"""The map page, opened in a real browser (tests/browser.py)."""
 
 import pytest
 
-from tests.browser import ARTIFACTS, CHROMIUM, chromium, served
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 def test_page_is_served_without_a_cdn(client):
@@ -13,11 +13,7 @@ def test_page_is_served_without_a_cdn(client):
         assert "/api/v1/actors/clusters" in script.get_data(as_text=True)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is installed by `make test`")
-# Werkzeug's test server leaves static files to the garbage collector when the browser
-# drops a connection it no longer needs: not this project's leak, not an error here.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_map_page_shows_markers_in_a_browser(app, make_actor):
+def test_map_page_shows_markers_in_a_browser(desktop, make_actor):
     for i, (lon, lat) in enumerate(
         [(36.82, -1.29), (-13.23, 8.48), (-74.07, 4.71), (72.79, 40.51)]
     ):
@@ -26,12 +22,8 @@ def test_map_page_shows_markers_in_a_browser(app, make_actor):
             location={"type": "Point", "coordinates": [lon, lat]},
             location_precision="exact",
         )
-    ARTIFACTS.mkdir(exist_ok=True)
-    with served(app) as base:
-        dom = chromium(f"{base}/", "--dump-dom")
-        chromium(f"{base}/", f"--screenshot={ARTIFACTS / 'map.png'}")
-    assert 'data-markers="' in dom, dom[:500]
-    markers = int(dom.split('data-markers="')[1].split('"')[0])
-    assert markers >= 1
-    assert "4 actors" in dom
-    assert (ARTIFACTS / "map.png").stat().st_size > 10_000
+    desktop.open("/")
+    desktop.wait(lambda: desktop.find("body").get_attribute("data-markers"))
+    assert int(desktop.find("body").get_attribute("data-markers")) >= 1
+    assert "4 actors" in desktop.text("#status")
+    assert desktop.screenshot("map").stat().st_size > 10_000
