@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 
 from api.errors import Unauthorized
 from api.permissions import require
@@ -57,7 +57,7 @@ def _authenticate() -> Principal:
 
     header = request.headers.get("Authorization")
     if header is None:
-        return Principal(ip=request.remote_addr)
+        return _web_session_principal()
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized(
@@ -74,6 +74,27 @@ def _authenticate() -> Principal:
             headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
         )
     return Principal(user=token.user, token=token, ip=request.remote_addr)
+
+
+# The session cookie key holding a web sign-in's token secret (api.web.account).
+SESSION_TOKEN = "token"
+
+
+def _web_session_principal() -> Principal:
+    """The web pages' sign-in, kept in the session cookie. Read on the web blueprint only:
+    the API authenticates by bearer token alone, which a foreign site cannot make a browser
+    send, so a session cookie can never carry a forged request to the API. A token revoked
+    (sign-out, suspension, password reset) or expired leaves an anonymous visitor."""
+    secret = session.get(SESSION_TOKEN) if "web" in request.blueprints else None
+    if secret:
+        from api.accounts.service import resolve_token
+        from api.db import db
+
+        token = resolve_token(db.session, secret, key=current_app.config["SECRET_KEY"])
+        if token is not None:
+            return Principal(user=token.user, token=token, ip=request.remote_addr)
+        session.pop(SESSION_TOKEN)
+    return Principal(ip=request.remote_addr)
 
 
 def allowed(action: str):

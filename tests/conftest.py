@@ -8,6 +8,7 @@ import email.policy
 import email.utils
 import mailbox as mailbox_module
 import os
+import re
 import smtplib
 import uuid
 from datetime import UTC, datetime
@@ -259,6 +260,33 @@ def login(session):
         return {"Authorization": f"Bearer {secret}"}
 
     return headers_for
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a web page's forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def form_token(client, path: str = "/sign-in") -> str:
+    """A fresh CSRF token for ``client``'s session, from a page of the web application."""
+    return csrf_token(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def web_sign_in():
+    """Sign a test client in through the sign-in page, as a browser does:
+    ``web_sign_in(client, user)`` (make_user's users have the password PASSWORD). The
+    session is new afterwards: take CSRF tokens from pages read after it (form_token)."""
+
+    def sign_in(client, user, password: str = PASSWORD):
+        response = client.post(
+            "/sign-in",
+            data={"email": user.email, "password": password, "csrf_token": form_token(client)},
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    return sign_in
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ MIN_PASSWORD_SCORE = 3
 # zxcvbn refuses longer inputs (its matching grows fast with length); the first 72
 # characters decide, as they do for bcrypt. A long passphrase with a guessable start fails.
 ESTIMATED_LENGTH = 72
+WEAK_PASSWORD = "is too easy to guess."
 
 
 def weak_password_reason(password: str, known: list[str]) -> str | None:
@@ -34,7 +35,7 @@ def weak_password_reason(password: str, known: list[str]) -> str | None:
         return None
     feedback = estimate["feedback"]
     hints = " ".join(filter(None, [feedback["warning"], *feedback["suggestions"]]))
-    return f"is too easy to guess. {hints or 'Use a longer passphrase of uncommon words.'}"
+    return f"{WEAK_PASSWORD} {hints or 'Use a longer passphrase of uncommon words.'}"
 
 
 def hash_password(password: str) -> str:

@@ -19,6 +19,7 @@ from api.principal import Principal
 # Last-used times are written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SIGN_IN_FAILED = "The email or password is not right."
+PASSWORD_IS_PERSONAL = "must not be your email address or name."
 
 
 class SignInFailed(Unauthorized):
@@ -121,7 +122,7 @@ def register(
 def check_password(password: str, *known: str) -> None:
     """Refuse a password that is guessable: 422 naming the field and why, never echoing it."""
     if password.lower() in {k.lower() for k in known}:
-        reason = "must not be your email address or name."
+        reason = PASSWORD_IS_PERSONAL
     else:
         reason = credentials.weak_password_reason(password, list(known))
     if reason:

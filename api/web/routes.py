@@ -87,10 +87,10 @@ class LanguageSwitch(MethodView):
         if chosen not in LANGUAGES:
             abort(422, description=f"lang: one of {', '.join(LANGUAGES)}.")
         session["lang"] = chosen
-        return redirect(_local(request.form.get("next", "")), code=303)
+        return redirect(local_path(request.form.get("next", "")), code=303)
 
 
-def _local(target: str) -> str:
+def local_path(target: str) -> str:
     """Only a path on this site: a switcher must not become an open redirect."""
     if target.startswith("/") and not target.startswith(("//", "/\\")):
         return target

@@ -1,0 +1,139 @@
+"""HTML forms on the API's own schemas and services: a posted form is loaded by the schema
+the API uses, and a refusal (the schema's or a service's) comes back as messages attached
+to the form's fields, in the reader's language, with what was typed kept.
+
+The rules stay where they are declared (schemas, services); this module only words their
+refusals for people.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import marshmallow as ma
+from flask import g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from api.accounts.credentials import WEAK_PASSWORD
+from api.accounts.service import PASSWORD_IS_PERSONAL, SIGN_IN_FAILED
+from api.accounts.verification import INVALID_TOKEN
+from api.errors import ProblemError
+
+# Fields a form never shows again after an error: the reader types them anew.
+SECRET_FIELDS = frozenset({"password", "csrf_token"})
+# A refusal that names no field of the form is shown at the top, under this key.
+FORM = "form"
+
+# The services' and marshmallow's messages, in words for people. A message not listed here
+# is shown as the service wrote it (English), never hidden.
+_MESSAGES: dict[str, object] = {
+    "Missing data for required field.": _l("Fill this in."),
+    "Field may not be null.": _l("Fill this in."),
+    "Not a valid email address.": _l("Enter an email address such as name@example.org."),
+    "Not a valid string.": _l("Enter text."),
+    "Not a valid number.": _l("Enter a number."),
+    "Not a valid integer.": _l("Enter a whole number."),
+    "Not a valid URL.": _l("Enter a web address starting with https://."),
+    "Not a valid UUID.": _l("This is not a known item."),
+    "Unknown field.": _l("This form does not have this field."),
+    SIGN_IN_FAILED: _l("The email address or password is not right."),
+    PASSWORD_IS_PERSONAL: _l("Choose a password that is not your email address or name."),
+    INVALID_TOKEN: _l(
+        "This link or code does not work: it is unknown, used already, replaced by a newer "
+        "one or expired. Ask for a new one."
+    ),
+}
+_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (
+        re.compile(r"Length must be between (\d+) and (\d+)\."),
+        lambda m: _("Enter between %(min)s and %(max)s characters.", min=m[1], max=m[2]),
+    ),
+    (
+        re.compile(r"Shorter than minimum length (\d+)\."),
+        lambda m: _("Enter at least %(min)s characters.", min=m[1]),
+    ),
+    (
+        re.compile(r"Longer than maximum length (\d+)\."),
+        lambda m: _("Enter at most %(max)s characters.", max=m[1]),
+    ),
+    (re.compile(r"Must be one of: .*"), lambda m: _("Choose one of the options.")),
+    (
+        re.compile(re.escape(WEAK_PASSWORD) + ".*"),
+        lambda m: _(
+            "This password is too easy to guess: common words, names, dates and keyboard "
+            "patterns are tried first. Use a longer passphrase of uncommon words."
+        ),
+    ),
+]
+
+
+def in_words(message: str) -> str:
+    """A schema's or service's message about a field, in the reader's language."""
+    if (known := _MESSAGES.get(message)) is not None:
+        return str(known)
+    for pattern, word in _PATTERNS:
+        if match := pattern.fullmatch(message):
+            return word(match)
+    return message
+
+
+def field_messages(errors: dict, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages, flattened to one list per form field
+    (``location.coordinates`` for a nested one), worded for people."""
+    flat: dict[str, list[str]] = {}
+    for field, rule in errors.items():
+        name = f"{prefix}{field}" if field != "_schema" else FORM
+        if isinstance(rule, dict):
+            flat.update(field_messages(rule, f"{name}."))
+        else:
+            rules = rule if isinstance(rule, list) else [rule]
+            flat.setdefault(name, []).extend(in_words(str(r)) for r in rules)
+    return flat
+
+
+def problem_messages(problem: ProblemError) -> dict[str, list[str]]:
+    """A service's refusal: its field errors if it names fields, else one form message."""
+    if problem.errors:
+        return field_messages(problem.errors)
+    return {FORM: [in_words(problem.detail)]}
+
+
+def posted() -> dict[str, str]:
+    """The form as typed, without blank fields (a blank required field is then "missing",
+    as in the API) and without the CSRF token."""
+    return {
+        name: value
+        for name, value in request.form.items()
+        if value.strip() and name not in ("csrf_token", "next")
+    }
+
+
+def load(schema: ma.Schema, data: dict) -> dict:
+    """Load a form with the API's schema; a refusal becomes an ``Invalid`` for the page."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        raise Invalid(field_messages(error.normalized_messages())) from error
+
+
+class Invalid(Exception):
+    """A form to show again with messages by field (``FORM`` for the whole form)."""
+
+    def __init__(self, errors: dict[str, list[str]], status: int = 422):
+        super().__init__(errors)
+        self.errors = errors
+        self.status = status
+
+
+def show_again(template: str, refusal: Invalid | ProblemError, **context):
+    """The page again, with an error summary, the messages by field and what was typed
+    (never a password). A service's refusal keeps its status, and what it keeps written
+    (a failed sign-in stays in the audit log, as through the API)."""
+    if isinstance(refusal, ProblemError):
+        g.keep_changes = refusal.keep_changes
+        refusal = Invalid(problem_messages(refusal), refusal.status)
+    typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS}
+    html = render_template(template, errors=refusal.errors, values=typed, **context)
+    return html, refusal.status
