@@ -22,6 +22,9 @@ TIMEOUT_SECONDS = 10
 log = logging.getLogger("peacemap.mail")
 
 
+NOT_SENT = "The mail could not be sent just now; nothing was changed. Try again later."
+
+
 class MailNotSent(ProblemError):
     status = 503
 
@@ -46,7 +49,7 @@ def send_mail(config: Mapping, *, to: str, subject: str, text: str) -> None:
         # The type only: an SMTP error may echo the message, which carries a token.
         log.warning("mail to the SMTP server failed: %s", type(error).__name__)
         raise MailNotSent(
-            "The mail could not be sent just now; nothing was changed. Try again later.",
+            NOT_SENT,
             headers={"Retry-After": "60"},
         ) from None
 

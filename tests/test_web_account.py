@@ -4,9 +4,13 @@ accounts service the API uses (its audit log and rate limits)."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
-from api.accounts.models import AuditEvent
+from api.accounts.models import AuditEvent, User
 from tests.conftest import PASSWORD, csrf_token, form_token
 
 
@@ -193,3 +197,141 @@ def test_web_sign_in_shares_the_apis_sign_in_limit(limited_client):
     assert page.status_code == 200
     assert refused.status_code == 429
     assert "Retry-After" in refused.headers
+
+
+# -- sign-up, confirmation and a new password by mail ---------------------------------------
+
+NEWCOMER_PASSWORD = "lantern orchard quietly seventeen"
+
+
+def _code_link(message, page: str) -> str:
+    """The path and query of the link in a mail that opens ``page``."""
+    return re.search(rf"https?://[^/\s]+({page}\?token=[A-Za-z0-9_-]+)", message.get_content())[1]
+
+
+def _token(message, page: str) -> str:
+    return parse_qs(urlsplit(_code_link(message, page)).query)["token"][0]
+
+
+def _sign_up(client, email, password=NEWCOMER_PASSWORD, name="Neema"):
+    return client.post(
+        "/sign-up",
+        data={
+            "display_name": name,
+            "email": email,
+            "password": password,
+            "csrf_token": form_token(client, "/sign-up"),
+        },
+    )
+
+
+def test_sign_up_mails_a_link_that_confirms_the_address(client, mailbox, session):
+    address = f"neema-{uuid.uuid4().hex[:8]}@example.org"
+
+    signed_up = _sign_up(client, address)
+
+    assert signed_up.status_code == 303
+    assert signed_up.headers["Location"] == "/check-your-email?sent=sign-up"
+    link = _code_link(mailbox(address)[-1], "/verify-email")
+    page = client.get(link).get_data(as_text=True)
+    token = _token(mailbox(address)[-1], "/verify-email")
+    assert f'value="{token}"' in page  # the link fills the code in; a button confirms it
+    # Opening the link (as a mail scanner does) confirms nothing.
+    assert session.query(User).filter_by(email=address).one().email_verified_at is None
+
+    confirmed = client.post("/verify-email", data={"token": token, "csrf_token": csrf_token(page)})
+
+    assert confirmed.status_code == 303
+    assert session.query(User).filter_by(email=address).one().email_verified_at is not None
+
+
+def test_sign_up_answers_the_same_for_an_address_that_has_an_account(client, make_user, mailbox):
+    """Enumeration: the page says nothing; the owner of the address gets a warning mail."""
+    user = make_user()
+    new = _sign_up(client, f"new-{uuid.uuid4().hex[:8]}@example.org")
+
+    existing = _sign_up(client, user.email)
+
+    assert existing.status_code == new.status_code == 303
+    assert existing.headers["Location"] == new.headers["Location"]
+    assert "already has one" in mailbox(user.email)[-1].get_content()
+
+
+def test_sign_up_with_a_guessable_password_keeps_the_rest_and_says_why(client):
+    refused = _sign_up(client, "amani@example.org", password="password123", name="Amani")
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<a href="#f-password">This password is too easy to guess' in html
+    assert 'value="amani@example.org"' in html
+    assert 'value="Amani"' in html
+    assert "password123" not in html
+
+
+def test_a_bad_code_is_named_on_its_field(client):
+    refused = client.post(
+        "/verify-email",
+        data={"token": "pmv_forged", "csrf_token": form_token(client, "/verify-email")},
+        headers={"Accept-Language": "es"},
+    )
+
+    assert refused.status_code == 422
+    assert '<a href="#f-token">Este enlace o código no funciona' in refused.get_data(as_text=True)
+
+
+def test_resend_sends_a_new_code_and_the_old_one_stops_working(
+    client, make_user, web_sign_in, mailbox
+):
+    user = make_user(verified=False)
+    web_sign_in(client, user)
+
+    def resend() -> str:
+        before = {_token(m, "/verify-email") for m in mailbox(user.email)}
+        sent = client.post(
+            "/verify-email/resend", data={"csrf_token": form_token(client), "next": "/sign-in"}
+        )
+        assert sent.status_code == 303
+        (code,) = {_token(m, "/verify-email") for m in mailbox(user.email)} - before
+        return code
+
+    old, new = resend(), resend()
+
+    refused = client.post("/verify-email", data={"token": old, "csrf_token": form_token(client)})
+    assert refused.status_code == 422
+    confirmed = client.post("/verify-email", data={"token": new, "csrf_token": form_token(client)})
+    assert confirmed.status_code == 303
+
+
+def test_password_reset_by_mail_signs_every_browser_out(
+    app, client, make_user, web_sign_in, mailbox
+):
+    user = make_user()
+    elsewhere = web_sign_in(app.test_client(), user)
+    address = user.email
+
+    asked = client.post(
+        "/reset-password", data={"email": address, "csrf_token": form_token(client)}
+    )
+    unknown = client.post(
+        "/reset-password",
+        data={"email": "nobody-at-all@example.org", "csrf_token": form_token(client)},
+    )
+    assert asked.status_code == unknown.status_code == 303
+    assert asked.headers["Location"] == unknown.headers["Location"]
+
+    link = _code_link(mailbox(address)[-1], "/reset-password/confirm")
+    page = client.get(link).get_data(as_text=True)
+    changed = client.post(
+        "/reset-password/confirm",
+        data={
+            "token": _token(mailbox(address)[-1], "/reset-password/confirm"),
+            "password": NEWCOMER_PASSWORD,
+            "csrf_token": csrf_token(page),
+        },
+    )
+
+    assert changed.status_code == 303
+    assert "Your password is changed" in client.get("/sign-in").get_data(as_text=True)
+    assert user.display_name not in elsewhere.get("/sign-in").get_data(as_text=True)
+    assert _sign_in(client, address, PASSWORD).status_code == 401
+    assert _sign_in(client, address, NEWCOMER_PASSWORD).status_code == 303

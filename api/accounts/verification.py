@@ -29,6 +29,7 @@ from api.mail import send_mail
 from api.principal import Principal
 
 PREFIXES = {"verify_email": "pmv_", "reset_password": "pmr_"}
+ALREADY_VERIFIED = "Your email address is verified already."
 INVALID_TOKEN = "is not valid: unknown, already used, superseded or expired. Ask for a new one."
 
 
@@ -87,10 +88,16 @@ def _spend(session: Session, secret: str, purpose: str, config: Mapping) -> User
     return user
 
 
-def _link(config: Mapping, path: str, secret: str) -> str:
+# The web pages (api.web.account) that take each code from a link; the query string's values
+# are never written to the access log (api.accesslog).
+PAGES = {"verify_email": "/verify-email", "reset_password": "/reset-password/confirm"}
+
+
+def _link(config: Mapping, path: str, purpose: str, secret: str) -> str:
     return (
-        f"Your code: {secret}\n\n"
-        "Your Peacemap app asks for it. Or send it yourself:\n"
+        f"Open this page:\n  {config['PUBLIC_URL']}{PAGES[purpose]}?token={secret}\n\n"
+        f"Or, in a Peacemap app, your code: {secret}\n"
+        "Or send it yourself:\n"
         f'  POST {config["PUBLIC_URL"]}/api/v1{path}  {{"token": "{secret}", ...}}\n'
     )
 
@@ -116,7 +123,8 @@ def sign_up(session: Session, data: dict, principal: Principal, config: Mapping)
                 "Someone (perhaps you) tried to create a Peacemap account with this "
                 "address, which already has one. Nothing was changed.\n\n"
                 "If you forgot your password, ask for a new one:\n"
-                f"  POST {config['PUBLIC_URL']}/api/v1/auth/password-reset\n"
+                f"  {config['PUBLIC_URL']}/reset-password\n"
+                f"  or POST {config['PUBLIC_URL']}/api/v1/auth/password-reset\n"
             ),
         )
         return
@@ -135,7 +143,7 @@ def _send_verification(session: Session, user: User, config: Mapping) -> None:
         text=(
             "Hello,\n\n"
             "Confirm that this address is yours to start contributing to Peacemap.\n\n"
-            f"{_link(config, '/auth/verify-email', secret)}\n"
+            f"{_link(config, '/auth/verify-email', 'verify_email', secret)}\n"
             f"The code works once, within {hours} hours. "
             "If you did not sign up, ignore this mail.\n"
         ),
@@ -144,7 +152,7 @@ def _send_verification(session: Session, user: User, config: Mapping) -> None:
 
 def resend_verification(session: Session, user: User, principal: Principal, config: Mapping):
     if user.email_verified_at is not None:
-        raise Conflict("Your email address is verified already.")
+        raise Conflict(ALREADY_VERIFIED)
     _send_verification(session, user, config)
     record(session, "email.verification_sent", principal, subject_id=user.id)
 
@@ -189,8 +197,8 @@ def request_password_reset(
         text=(
             f"Hello {user.display_name},\n\n"
             "Someone (perhaps you) asked to reset your Peacemap password. To choose a new "
-            'one, send this code with it (as "password").\n\n'
-            f"{_link(config, '/auth/password-reset/confirm', secret)}\n"
+            'one, open the page below, or send the code with it (as "password").\n\n'
+            f"{_link(config, '/auth/password-reset/confirm', 'reset_password', secret)}\n"
             f"The code works once, within {minutes} minutes. If you did not ask, ignore "
             "this mail: your password stays as it is.\n"
         ),

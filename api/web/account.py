@@ -1,17 +1,34 @@
-"""Pages of the Contribute job's accounts: sign in and sign out, on the accounts service
-the API uses (its checks, audit log and rate limits). A web sign-in is a session token of
-the account, like the API's, whose secret lives in the session cookie (api.auth reads it
-on the web blueprint only)."""
+"""Pages of the Contribute job's accounts: sign in and out, sign up with a confirmed
+address, a new password by mail. Each calls the accounts service the API's endpoint calls
+(its checks, audit log, mails and enumeration safety) under the same rate limit. A web
+sign-in is a session token of the account, like the API's, whose secret lives in the
+session cookie (api.auth reads it on the web blueprint only)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import wraps
 
-from flask import current_app, redirect, render_template, request, session
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.views import MethodView
+from flask_babel import gettext as _
 
-from api.accounts import service
-from api.accounts.schemas import SignInSchema
+from api.accounts import service, verification
+from api.accounts.schemas import (
+    EmailTokenSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
+    RegisterSchema,
+    SignInSchema,
+)
 from api.auth import SESSION_TOKEN, current_principal
 from api.db import db
 from api.errors import ProblemError
@@ -37,30 +54,56 @@ def renew_session(**values: str) -> None:
     session.update(kept, **values)
 
 
-class SignIn(MethodView):
+def signed_in_page(view):
+    """A page for signed-in readers: anyone else is sent to sign in, and back afterwards."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if current_principal().is_anonymous:
+            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")), 303)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+class AccountForm(MethodView):
+    """A form page on one service call: GET shows it, POST loads it with the API's schema
+    and calls ``act``; a refusal shows the form again, with what was typed."""
+
     body_types = FORM
+    template: str
+    schema: type
 
     def get(self):
-        """The sign-in form."""
-        return render_template("account/sign_in.html", values={}, errors={}, next=_next())
+        return render_template(self.template, values=request.args.to_dict(), errors={})
 
-    @credential_limit  # the API's sign-in counter, shared with registration, per address
+    @credential_limit  # the API's counter for sign-in, sign-up and codes, per address
     def post(self):
-        """Sign in: a new session holding a new session token of the account."""
         try:
-            data = forms.load(SignInSchema(), forms.posted())
-            _, secret = service.sign_in(
-                db.session,
-                data["email"],
-                data["password"],
-                current_principal(),
-                key=current_app.config["SECRET_KEY"],
-                ttl=timedelta(hours=current_app.config["TOKEN_TTL_HOURS"]),
-            )
+            return self.act(forms.load(self.schema(), forms.posted()))
         except (ProblemError, forms.Invalid) as refusal:
-            return forms.show_again("account/sign_in.html", refusal, next=_next())
+            return forms.show_again(self.template, refusal)
+
+    def act(self, data: dict):
+        raise NotImplementedError
+
+
+class SignIn(AccountForm):
+    template = "account/sign_in.html"
+    schema = SignInSchema
+
+    def act(self, data):
+        """Sign in: a new session holding a new session token of the account."""
+        _, secret = service.sign_in(
+            db.session,
+            data["email"],
+            data["password"],
+            current_principal(),
+            key=current_app.config["SECRET_KEY"],
+            ttl=timedelta(hours=current_app.config["TOKEN_TTL_HOURS"]),
+        )
         renew_session(**{SESSION_TOKEN: secret})
-        return redirect(_next(), code=303)
+        return redirect(local_path(request.form.get("next", "/")), code=303)
 
 
 class SignOut(MethodView):
@@ -75,9 +118,91 @@ class SignOut(MethodView):
         return redirect("/", code=303)
 
 
-def _next() -> str:
-    return local_path(request.values.get("next", "/"))
+class SignUp(AccountForm):
+    template = "account/sign_up.html"
+    schema = RegisterSchema
+
+    def act(self, data):
+        """Sign up; the same answer whether the address had an account or not."""
+        verification.sign_up(db.session, data, current_principal(), current_app.config)
+        return redirect(url_for("web.check_email", sent="sign-up"), code=303)
 
 
-blp.add_url_rule("/sign-in", view_func=SignIn.as_view("sign_in"))
-blp.add_url_rule("/sign-out", view_func=SignOut.as_view("sign_out"))
+class VerifyEmail(AccountForm):
+    template = "account/verify_email.html"
+    schema = EmailTokenSchema
+
+    def act(self, data):
+        """Confirm the address with the code from the mail (the link fills it in)."""
+        verification.verify_email(
+            db.session, data["token"], current_principal(), current_app.config
+        )
+        flash(_("Your email address is confirmed: you can contribute now."))
+        if current_principal().is_anonymous:
+            return redirect(url_for("web.sign_in", next="/contribute"), code=303)
+        return redirect("/contribute", code=303)
+
+
+class ResendVerification(MethodView):
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    @credential_limit
+    def post(self):
+        """Send the confirmation mail again (earlier codes stop working)."""
+        principal = current_principal()
+        try:
+            verification.resend_verification(
+                db.session, principal.user, principal, current_app.config
+            )
+            flash(
+                _("A new confirmation mail is on its way to %(email)s.", email=principal.user.email)
+            )
+        except ProblemError as problem:
+            flash(forms.in_words(problem.detail))
+        return redirect(local_path(request.form.get("next", "/")), code=303)
+
+
+class PasswordReset(AccountForm):
+    template = "account/reset_password.html"
+    schema = PasswordResetRequestSchema
+
+    def act(self, data):
+        """Ask for a code by mail; the same answer whether the address has an account."""
+        verification.request_password_reset(
+            db.session, data["email"], current_principal(), current_app.config
+        )
+        return redirect(url_for("web.check_email", sent="reset"), code=303)
+
+
+class PasswordResetConfirm(AccountForm):
+    template = "account/reset_password_confirm.html"
+    schema = PasswordResetSchema
+
+    def act(self, data):
+        """A new password: every sign-in of the account ends, this browser's too."""
+        verification.reset_password(
+            db.session, data["token"], data["password"], current_principal(), current_app.config
+        )
+        renew_session()
+        flash(_("Your password is changed. Sign in with it."))
+        return redirect(url_for("web.sign_in"), code=303)
+
+
+@blp.get("/check-your-email")
+def check_email():
+    """What happens next after a sign-up or a reset request, whatever the address."""
+    return render_template("account/check_email.html", sent=request.args.get("sent"))
+
+
+for path, view in (
+    ("/sign-in", SignIn),
+    ("/sign-out", SignOut),
+    ("/sign-up", SignUp),
+    ("/verify-email", VerifyEmail),
+    ("/verify-email/resend", ResendVerification),
+    ("/reset-password", PasswordReset),
+    ("/reset-password/confirm", PasswordResetConfirm),
+):
+    endpoint = path.strip("/").replace("-", "_").replace("/", "_")
+    blp.add_url_rule(path, view_func=view.as_view(endpoint))

@@ -18,8 +18,9 @@ from flask_babel import lazy_gettext as _l
 
 from api.accounts.credentials import WEAK_PASSWORD
 from api.accounts.service import PASSWORD_IS_PERSONAL, SIGN_IN_FAILED
-from api.accounts.verification import INVALID_TOKEN
+from api.accounts.verification import ALREADY_VERIFIED, INVALID_TOKEN
 from api.errors import ProblemError
+from api.mail import NOT_SENT
 
 # Fields a form never shows again after an error: the reader types them anew.
 SECRET_FIELDS = frozenset({"password", "csrf_token"})
@@ -40,6 +41,8 @@ _MESSAGES: dict[str, object] = {
     "Unknown field.": _l("This form does not have this field."),
     SIGN_IN_FAILED: _l("The email address or password is not right."),
     PASSWORD_IS_PERSONAL: _l("Choose a password that is not your email address or name."),
+    ALREADY_VERIFIED: _l("Your email address is confirmed already."),
+    NOT_SENT: _l("The mail could not be sent just now; nothing was changed. Try again later."),
     INVALID_TOKEN: _l(
         "This link or code does not work: it is unknown, used already, replaced by a newer "
         "one or expired. Ask for a new one."
