@@ -99,6 +99,8 @@ def problem_response(
     headers: dict | None = None,
     extra: dict | None = None,
 ) -> Response:
+    if (page := _page_for_people(status, extra)) is not None:
+        return page
     body = {
         "type": type_,
         "title": HTTPStatus(status).phrase,
@@ -115,6 +117,12 @@ def problem_response(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _page_for_people(status: int, extra: dict | None) -> Response | None:
+    """The web application's HTML error page, where it has one (api.web.errors)."""
+    render = current_app.extensions.get("peacemap.error_page")
+    return render(status, (extra or {}).get("error_id")) if render else None
 
 
 def _field_errors(messages: dict) -> dict:

@@ -55,6 +55,7 @@ PROFILES = {
 # Chrome DevTools' "Slow 3G" preset: 400 ms round trip, about 50 KB/s down, 50 KB/s up.
 SLOW_3G = {"latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
 SERIOUS = {"serious", "critical"}
+CLICKED = {"submit", "button", "checkbox", "radio", "file", "image", "reset"}
 
 
 @contextmanager
@@ -178,26 +179,55 @@ class Browser:
         Select(self.field(name)).select_by_value(value)
 
     def submit(self, name: str) -> None:
-        """Press Enter in a field (or the button with this name): the form is sent as a
-        person would send it; waits for the next page."""
+        """Send the form of a field as a person would: Enter in a text field, else a click
+        on the form's submit button (or on this button); waits for the next page."""
+        from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
 
         element = self.field(name)
-        if element.tag_name == "button":
-            element.click()
-        else:
-            element.send_keys(Keys.ENTER)
-        self.wait_until_loaded()
+        typed = element.tag_name == "textarea" or (
+            element.tag_name == "input" and element.get_attribute("type") not in CLICKED
+        )
+        with self.navigation():
+            if typed:
+                element.send_keys(Keys.ENTER)
+            elif element.tag_name == "button":
+                element.click()
+            else:
+                form = element.find_element(By.XPATH, "ancestor::form")
+                form.find_element(By.CSS_SELECTOR, "[type=submit], button:not([type])").click()
 
-    def click(self, css: str) -> None:
-        self.find(css).click()
-        self.wait_until_loaded()
+    def click(self, css: str, *, navigates: bool = True) -> None:
+        """Click an element; by default wait for the page it leads to."""
+        if not navigates:
+            self.find(css).click()
+            return
+        with self.navigation():
+            self.find(css).click()
 
     def click_link(self, text: str) -> None:
         from selenium.webdriver.common.by import By
 
-        self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
-        self.wait_until_loaded()
+        with self.navigation():
+            self.driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+
+    @contextmanager
+    def navigation(self, timeout: float = 60):
+        """Wait, after the block, until the browser has left this page and loaded the next."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        old = self.find("html")
+
+        def left() -> bool:
+            try:
+                old.tag_name  # noqa: B018  (raises once the page is gone)
+            except StaleElementReferenceException:
+                return True
+            return False
+
+        yield
+        self.wait(left, timeout, f"the browser stayed on {self.path}")
+        self.wait_until_loaded(timeout)
 
     # -- what a person sees -------------------------------------------------------------
     def screenshot(self, name: str) -> Path:

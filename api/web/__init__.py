@@ -73,7 +73,8 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     Babel(app, locale_selector=interface_language)
 
-    from api.web import account  # noqa: F401  (its pages join the blueprint)
+    from api.web import account, errors, find  # noqa: F401  (their pages join the blueprint)
     from api.web.routes import blp
 
     app.register_blueprint(blp)
+    app.extensions["peacemap.error_page"] = errors.error_page

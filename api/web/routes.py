@@ -1,17 +1,14 @@
-"""Pages of the Find job. Handlers are thin: they call the service functions the API calls
-and render a template."""
+"""The web blueprint and what every page shares: security headers, CSRF, the layout's
+context, fingerprinted assets, the language switcher. Each job's pages live in a module of
+their own on this blueprint (find.py, ...); handlers are thin: they call the service
+functions the API calls and render a template."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session
+from flask import Blueprint, abort, redirect, request, send_from_directory, session
 from flask.views import MethodView
 from flask_babel import get_locale
 
-from api.actors import service
-from api.actors.routes import represent
-from api.auth import current_principal
-from api.db import db
-from api.translations import translations_for
 from api.web import (
     CONTENT_SECURITY_POLICY,
     LANGUAGES,
@@ -34,7 +31,7 @@ def _check_csrf():
 
 
 @blp.after_request
-def _secure_headers(response):
+def secure_headers(response):
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -67,15 +64,6 @@ def asset(digest: str, filename: str):
     response.cache_control.immutable = True
     response.cache_control.public = True
     return response
-
-
-@blp.get("/actors/<uuid:actor_id>")
-def actor_page(actor_id):
-    """An actor's public profile, in the reader's language where a translation exists."""
-    actor = service.get_actor(db.session, actor_id, current_principal())
-    translations = translations_for(db.session, "actor", [actor.id]).get(actor.id)
-    data = represent(actor, translations=translations, wanted=str(get_locale()))
-    return render_template("actor.html", actor=data)
 
 
 class LanguageSwitch(MethodView):

@@ -1,0 +1,51 @@
+"""Error pages for people: a 403, 404 or 500 of a web page is an HTML page in the reader's
+language, with the way back; the API and every other error keep problem+json
+(api.errors builds both, in one place)."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request
+from flask_babel import lazy_gettext as _l
+
+PAGES = {
+    403: (
+        _l("You may not see this page"),
+        _l("Your account does not allow this. If you think it should, sign in with another."),
+    ),
+    404: (
+        _l("Page not found"),
+        _l("The address may be mistyped, or what it showed was removed or is not public."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("Peacemap could not show this page. Please try again in a moment."),
+    ),
+}
+NOT_PAGES = ("/api/", "/static/", "/healthz", "/readyz", "/metrics")
+
+
+def for_people() -> bool:
+    """A page of the web application, or an address that matched nothing, asked for by a
+    browser (which prefers HTML): not the API, whose clients get problem+json."""
+    if request.blueprint == "web":
+        return True
+    if request.url_rule is not None or request.path.startswith(NOT_PAGES):
+        return False
+    offered = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return offered == "text/html"
+
+
+def error_page(status: int, error_id: str | None = None) -> Response | None:
+    """The HTML page for this status, or None when problem+json is the answer."""
+    if status not in PAGES or not for_people():
+        return None
+    title, advice = PAGES[status]
+    try:
+        html = render_template(
+            "error.html", status=status, title=title, advice=advice, error_id=error_id
+        )
+    except Exception:  # the failure may be one the layout needs too: the plain answer then
+        return None
+    from api.web.routes import secure_headers  # also where no web route matched
+
+    return secure_headers(Response(html, status=status, mimetype="text/html"))
