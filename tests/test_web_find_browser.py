@@ -20,6 +20,7 @@ def test_header_fits_a_phone_in_every_language(phone, make_actor):
         assert phone.find("html").get_attribute("lang") == language
         assert phone.overflows() == [], language
         header = phone.find(".site-header").rect
+        phone.screenshot(f"header-{language}")
         assert header["width"] <= phone.width and header["height"] < 200, (language, header)
         links = phone.find_all(".site-nav a")
         assert len(links) == 6 and all(link.is_displayed() for link in links)
