@@ -10,7 +10,8 @@ export PEACEMAP_PORT_OFFSET ?= 0
 export PEACEMAP_PG_PORT ?= $(shell echo $$((54329 + $(PEACEMAP_PORT_OFFSET))))
 FLASK := .venv/bin/flask --app wsgi
 
-.PHONY: run test test-tools db db-stop redis smtp stop venv lint format bench prod prod-stop
+.PHONY: run test test-tools db db-stop redis smtp stop venv lint format bench prod prod-stop \
+	topology topology-stop test-topology backup restore
 
 venv:
 	@scripts/venv.sh
@@ -58,11 +59,35 @@ prod: venv
 prod-stop:
 	@scripts/prod.sh stop
 
+# Scaled out on one machine: primary + streaming replica + two app instances behind nginx
+# (README, "Scaling out").
+topology: venv db redis smtp
+	@scripts/topology.sh start
+
+topology-stop:
+	@scripts/topology.sh stop
+
+# The slow tests: the replicated topology under load and lag, and the restore drill.
+test-topology: venv db redis smtp
+	@.venv/bin/pytest -m topology tests/test_topology.py tests/test_backup.py $(PYTEST_ARGS)
+
+# A base backup of the local cluster; WAL archiving runs from then on (README, "Backups").
+backup: venv db
+	@scripts/backup.sh backup
+
+# The backup restored to TARGET_TIME (default: as late as the archive goes) into the
+# throw-away cluster on port 54629 + offset; the running cluster is left alone.
+restore: venv
+	@scripts/backup.sh restore "$(TARGET_TIME)"
+
 db-stop:
 	@scripts/db.sh stop
 
 # Stop every server the project started.
-stop: db-stop
+stop:
+	@scripts/topology.sh stop >/dev/null 2>&1 || true
+	@scripts/backup.sh stop >/dev/null 2>&1 || true
+	@scripts/db.sh stop
 	@scripts/redis.sh stop
 	@scripts/smtp.sh stop
 

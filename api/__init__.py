@@ -6,7 +6,7 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, boundary, cors, crypto, http, observability, privacy, web
+from api import auth, boundary, cors, crypto, http, observability, privacy, replicas, web
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -19,6 +19,10 @@ API_PREFIX = "/api/v1"
 class PeacemapFlask(Flask):
     def log_exception(self, exc_info) -> None:
         """Unhandled errors are logged once, with their error id, by api.errors."""
+
+    def dispatch_request(self):
+        """A read whose replica fails runs again on the primary (api.replicas)."""
+        return replicas.dispatch_with_fallback(super().dispatch_request)
 
 
 def create_app(config: dict | None = None) -> Flask:

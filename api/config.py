@@ -103,6 +103,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "DB_WATCHDOG_MARGIN_SECONDS": _float(env, "PEACEMAP_DB_WATCHDOG_MARGIN", 1.0),
         "DB_POOL_TIMEOUT_SECONDS": _float(env, "PEACEMAP_DB_POOL_TIMEOUT", 2.0),
         "DB_RETRY_AFTER_SECONDS": _int(env, "PEACEMAP_DB_RETRY_AFTER", 5),
+        # Streaming replicas that serve anonymous reads (api/replicas.py; README, "Scaling
+        # out"), and how far behind the primary one may be before reads leave it.
+        "REPLICA_URLS": [
+            u.strip() for u in env.get("PEACEMAP_REPLICA_URLS", "").split(",") if u.strip()
+        ],
+        "REPLICA_MAX_LAG_SECONDS": _float(env, "PEACEMAP_REPLICA_MAX_LAG_SECONDS", 5.0),
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
         "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),

@@ -163,21 +163,45 @@ def long_running(connection: Connection):
     yield connection
 
 
+class RoutingSession(Session):
+    """A session whose reads may go to a replica (api.replicas decides, per request)."""
+
+    def get_bind(self, *args, **kwargs):
+        from api.replicas import route
+
+        chosen = route()
+        return chosen.engine if chosen is not None else super().get_bind(*args, **kwargs)
+
+
 class Database:
-    """Holds the engine and a thread-scoped session factory for one app."""
+    """Holds the engines (the primary's, the replicas') and a thread-scoped session factory
+    for one app."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.factory = sessionmaker(expire_on_commit=False)
+        self.factory = sessionmaker(class_=RoutingSession, expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self.factory)
 
     def init_app(self, app) -> None:
+        from api import replicas
+
+        self.engine = self._make_engine(app, app.config["DATABASE_URL"])
+        self.factory.configure(bind=self.engine)
+        replicas.init_app(app, self.engine, lambda url: self._make_engine(app, url))
+        app.extensions["peacemap_db"] = self
+
+        @app.teardown_appcontext
+        def remove_session(_exc=None):
+            self.session.remove()
+
+    @staticmethod
+    def _make_engine(app, url: str) -> Engine:
         statement_ms = app.config["DB_STATEMENT_TIMEOUT_MS"]
         # The server cancels a statement at statement_timeout; the watchdog waits a little
         # longer, so it only fires when the server cannot answer at all.
         deadline = statement_ms / 1000 + app.config["DB_WATCHDOG_MARGIN_SECONDS"]
-        self.engine = create_engine(
-            app.config["DATABASE_URL"],
+        return create_engine(
+            url,
             # No ping before each checkout: it costs a round trip per request. Connections
             # are recycled instead; one broken by a database restart fails once (503) and
             # the pool then replaces all connections older than the failure.
@@ -193,12 +217,6 @@ class Database:
                 "connection_factory": _watched_connection_factory(deadline),
             },
         )
-        self.factory.configure(bind=self.engine)
-        app.extensions["peacemap_db"] = self
-
-        @app.teardown_appcontext
-        def remove_session(_exc=None):
-            self.session.remove()
 
 
 db = Database()

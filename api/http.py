@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from api import replicas
 from api.db import db
 from api.errors import (
     PreconditionFailed,
@@ -51,11 +52,14 @@ def _require_json_body():
 
 def _commit_or_roll_back(response: Response) -> Response:
     session = db.session
-    if response.status_code >= 400 and not g.get("keep_changes"):
+    # A replica holds nothing to save (and one that just failed must not fail the answer).
+    failed = response.status_code >= 400 and not g.get("keep_changes")
+    if failed or replicas.serving_from_replica():
         _roll_back(session)
         return response
     try:
         session.commit()
+        replicas.remember_write(session, response)
     except IntegrityError as exc:
         return handle_integrity_error(exc)
     except DBAPIError as exc:

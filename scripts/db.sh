@@ -5,16 +5,31 @@
 #   scripts/db.sh stop    stop it cleanly (stop immediate: as in a crash; tests use it)
 #   scripts/db.sh status
 #
+# A streaming replica (scripts/topology.sh): with PEACEMAP_PG_PRIMARY_PORT set, a new
+# cluster is a copy of the primary on that port (pg_basebackup -R) that follows it.
+#
+# WAL archiving (scripts/backup.sh): the main cluster copies each finished WAL segment into
+# $PEACEMAP_PG_ARCHIVE (default .pgbackup/wal, git-ignored) once `make backup` has created
+# that folder, and at least every $PEACEMAP_PG_ARCHIVE_TIMEOUT seconds (default 60) while
+# anything is written. Other clusters (PEACEMAP_PG_DATA) archive only where
+# PEACEMAP_PG_ARCHIVE says.
+#
 # The cluster lives in .pgdata/ (git-ignored), listens on 127.0.0.1:$PEACEMAP_PG_PORT
 # (default 54329) and runs as an unprivileged user: PostgreSQL refuses to run as root,
 # so under root it runs as "postgres". When that user cannot reach the project folder
 # (a clone under a root-only home), .pgdata is a link to a folder under /var/tmp it can.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/unprivileged.sh
 root=$(pwd)
 port=${PEACEMAP_PG_PORT:-$((54329 + ${PEACEMAP_PORT_OFFSET:-0}))}
 # PEACEMAP_PG_DATA: another cluster (the tests' throw-away "fault" cluster, .pgfault).
 data=${PEACEMAP_PG_DATA:-$root/.pgdata}
+if [ -z "${PEACEMAP_PG_DATA:-}" ]; then
+  archive=${PEACEMAP_PG_ARCHIVE:-$root/.pgbackup/wal}
+else
+  archive=${PEACEMAP_PG_ARCHIVE:-}
+fi
 
 find_bindir() {
   local dir
@@ -75,17 +90,59 @@ prepare_data_dir() {
   fi
 }
 
+copy_of_primary() {  # bindir: does $data hold a copy of the primary (same system identifier)?
+  local ours theirs
+  ours=$(as_owner "$1/pg_controldata" -D "$data/" | sed -n 's/^Database system identifier: *//p')
+  theirs=$(as_owner "$1/psql" -h 127.0.0.1 -p "$PEACEMAP_PG_PRIMARY_PORT" -U postgres -d postgres \
+    -Atc "SELECT system_identifier FROM pg_control_system()")
+  [ "$ours" = "$theirs" ]
+}
+
+configure_archiving() {
+  # Rewritten at every start, so a copy of this cluster (a replica, a restored backup)
+  # never archives into the folder of the cluster it was copied from.
+  local conf=$data/peacemap-archive.conf
+  grep -q "^include_if_exists = 'peacemap-archive.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'peacemap-archive.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
+  if [ -z "$archive" ]; then
+    echo "# No WAL archiving for this cluster (scripts/db.sh)." | as_owner tee "$conf" >/dev/null
+    return
+  fi
+  local dir
+  # The backups' folder, the postgres user's (under /var/tmp behind a link when needed).
+  dir=$(data_dir "$(dirname "$archive")" postgres)/$(basename "$archive")
+  # Archives only while the folder exists (`make backup` creates it): WAL without a base
+  # backup restores nothing. A segment already archived whole is not copied again.
+  as_owner tee "$conf" >/dev/null <<CONF
+# WAL archiving, written by scripts/db.sh at each start (README, "Backups").
+archive_mode = on
+archive_timeout = ${PEACEMAP_PG_ARCHIVE_TIMEOUT:-60}
+archive_command = 'test ! -d "$dir" || cmp -s "%p" "$dir/%f" || { test ! -f "$dir/%f" && cp "%p" "$dir/%f.part" && mv "$dir/%f.part" "$dir/%f"; }'
+CONF
+}
+
 start() {
   local bindir
   bindir=$(find_bindir) || { install_postgres; bindir=$(find_bindir); }
   prepare_data_dir
   data=$(readlink -f "$data")  # postgres can follow no link through a closed folder
-  if [ ! -f "$data/PG_VERSION" ]; then
+  if [ -f "$data/PG_VERSION" ] && [ -n "${PEACEMAP_PG_PRIMARY_PORT:-}" ] && ! copy_of_primary "$bindir"; then
+    echo "$data is not a copy of the primary on port $PEACEMAP_PG_PRIMARY_PORT (made anew since?): copying it again."
+    stop fast >/dev/null
+    find "$data/" -mindepth 1 -delete
+  fi
+  if [ ! -f "$data/PG_VERSION" ] && [ -n "${PEACEMAP_PG_PRIMARY_PORT:-}" ]; then
+    echo "Copying the primary on port $PEACEMAP_PG_PRIMARY_PORT into $data (a streaming replica) ..."
+    # -R: standby.signal and primary_conninfo, so the copy starts as the primary's replica.
+    as_owner "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PEACEMAP_PG_PRIMARY_PORT" -U postgres \
+      -D "$data/" -R -X stream -c fast
+  elif [ ! -f "$data/PG_VERSION" ]; then
     echo "Creating the PostgreSQL cluster in $data ..."
     # trust on loopback only: this is a private development cluster, never exposed.
     as_owner "$bindir/initdb" -D "$data/" -U postgres --auth=trust --encoding=UTF8 \
       --locale=C.UTF-8 >/dev/null
   fi
+  configure_archiving
   if ! as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
     as_owner "$bindir/pg_ctl" -D "$data/" -l "$data/server.log" -w -t 60 start \
       -o "-p $port -k $data/ -c listen_addresses=127.0.0.1 -c fsync=${PEACEMAP_PG_FSYNC:-on}" >/dev/null

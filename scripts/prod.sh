@@ -7,7 +7,9 @@
 #   scripts/prod.sh status
 #
 # Ports: nginx on 127.0.0.1:$PEACEMAP_HTTP_PORT (58080 + PEACEMAP_PORT_OFFSET), gunicorn on
-# 127.0.0.1:$PEACEMAP_GUNICORN_PORT (58000 + offset). Run state, logs and nginx's buffers
+# 127.0.0.1:$PEACEMAP_GUNICORN_PORT (58000 + offset). PEACEMAP_APP_INSTANCES=N (default 1,
+# at most 6) starts N gunicorn instances on consecutive ports, nginx balancing between them
+# (scripts/topology.sh); the first keeps the names gunicorn.pid/.log, the others gunicorn-I.*. Run state, logs and nginx's buffers
 # live in $PEACEMAP_PROD_DIR (.prod/, git-ignored). Started as root, nginx runs as the
 # unprivileged user "peacemap", and so does gunicorn when that user can run the
 # virtualenv's Python (not when it comes from a root-only folder, e.g. a pyenv in /root:
@@ -24,6 +26,7 @@ offset=${PEACEMAP_PORT_OFFSET:-0}
 http_port=${PEACEMAP_HTTP_PORT:-$((58080 + offset))}
 gunicorn_port=${PEACEMAP_GUNICORN_PORT:-$((58000 + offset))}
 run=${PEACEMAP_PROD_DIR:-$root/.prod}
+instances=${PEACEMAP_APP_INSTANCES:-1}
 service_user=peacemap
 
 as_service() {
@@ -99,6 +102,10 @@ running() {  # pidfile
   [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+instance() {  # the name of instance I's files: gunicorn, gunicorn-1, ...
+  if [ "$1" -eq 0 ]; then echo gunicorn; else echo "gunicorn-$1"; fi
+}
+
 start() {
   prepare
   if [ -z "${DATABASE_URL:-}" ]; then
@@ -111,24 +118,30 @@ start() {
     scripts/smtp.sh start  # verification and reset mails
   fi
   .venv/bin/flask --app wsgi db upgrade
-  if ! running "$run/gunicorn.pid"; then
-    rm -f "$run/gunicorn.pid"
-    export PEACEMAP_ENV=production PEACEMAP_TRUSTED_PROXIES=1 PEACEMAP_BIND="127.0.0.1:$gunicorn_port"
-    # The workers' metrics files (prometheus_client multiprocess mode; emptied at start).
-    export PROMETHEUS_MULTIPROC_DIR="$run/metrics"
-    PEACEMAP_SECRET_KEY=$(secret_key)
-    export PEACEMAP_SECRET_KEY
-    if [ -z "${PEACEMAP_DATA_KEY:-}${PEACEMAP_DATA_KEY_FILE:-}" ]; then
-      PEACEMAP_DATA_KEY=$(grep -v '^#' "$(data_key_file)" | paste -sd, -)
-      export PEACEMAP_DATA_KEY
-    fi
-    as_app "$root/.venv/bin/gunicorn" -c "$root/deploy/gunicorn.conf.py" --chdir "$root" \
-      --pid "$run/gunicorn.pid" --daemon --access-logfile "$run/gunicorn-access.log" \
-      --error-logfile "$run/gunicorn.log" wsgi:app
+  PEACEMAP_SECRET_KEY=$(secret_key)
+  export PEACEMAP_SECRET_KEY
+  if [ -z "${PEACEMAP_DATA_KEY:-}${PEACEMAP_DATA_KEY_FILE:-}" ]; then
+    PEACEMAP_DATA_KEY=$(grep -v '^#' "$(data_key_file)" | paste -sd, -)
+    export PEACEMAP_DATA_KEY
   fi
-  wait_ready "http://127.0.0.1:$gunicorn_port/healthz" 60
+  export PEACEMAP_ENV=production PEACEMAP_TRUSTED_PROXIES=1
+  local i name upstreams=""
+  for ((i = 0; i < instances; i++)); do
+    name=$(instance $i)
+    upstreams+="server 127.0.0.1:$((gunicorn_port + i)); "
+    running "$run/$name.pid" && continue
+    rm -f "$run/$name.pid"
+    # The workers' metrics files (prometheus_client multiprocess mode; emptied at start).
+    PEACEMAP_BIND="127.0.0.1:$((gunicorn_port + i))" PROMETHEUS_MULTIPROC_DIR="$run/metrics${name#gunicorn}" \
+      as_app "$root/.venv/bin/gunicorn" -c "$root/deploy/gunicorn.conf.py" --chdir "$root" \
+      --pid "$run/$name.pid" --daemon --access-logfile "$run/$name-access.log" \
+      --error-logfile "$run/$name.log" wsgi:app
+  done
+  for ((i = 0; i < instances; i++)); do
+    wait_ready "http://127.0.0.1:$((gunicorn_port + i))/healthz" 60
+  done
   sed -e "s|@@RUN@@|$run|g" -e "s|@@DEPLOY@@|$root/deploy|g" \
-    -e "s|@@HTTP_PORT@@|$http_port|g" -e "s|@@GUNICORN_PORT@@|$gunicorn_port|g" \
+    -e "s|@@HTTP_PORT@@|$http_port|g" -e "s|@@UPSTREAMS@@|$upstreams|g" \
     -e "s|@@MAX_UPLOAD_BYTES@@|${PEACEMAP_MAX_UPLOAD_BYTES:-50000000}|g" \
     deploy/nginx.conf.template >"$run/nginx.conf"
   if running "$run/nginx.pid"; then
@@ -137,7 +150,7 @@ start() {
     as_service nginx -c "$run/nginx.conf" -e "$run/nginx-error.log"
   fi
   wait_ready "http://127.0.0.1:$http_port/readyz" 30
-  echo "Peacemap (production shape) on http://127.0.0.1:$http_port  (nginx -> gunicorn :$gunicorn_port)"
+  echo "Peacemap (production shape) on http://127.0.0.1:$http_port  (nginx -> gunicorn :$gunicorn_port, $instances instance(s))"
   echo "  logs: $run/*.log   stop: scripts/prod.sh stop"
 }
 
@@ -161,13 +174,19 @@ stop() {
   run=$(readlink -f "$run" 2>/dev/null || echo "$run")
   # nginx first (QUIT: finish open requests), then gunicorn (TERM: graceful).
   stop_one nginx "$run/nginx.pid" QUIT
-  stop_one gunicorn "$run/gunicorn.pid" TERM
+  local pidfile
+  for pidfile in "$run"/gunicorn.pid "$run"/gunicorn-*.pid; do
+    [ -e "$pidfile" ] && stop_one "$(basename "$pidfile" .pid)" "$pidfile" TERM
+  done
+  return 0
 }
 
 status() {
   run=$(readlink -f "$run" 2>/dev/null || echo "$run")
   local code=0
-  for name in nginx gunicorn; do
+  local names=nginx i
+  for ((i = 0; i < instances; i++)); do names+=" $(instance $i)"; done
+  for name in $names; do
     if running "$run/$name.pid"; then echo "$name: running (pid $(cat "$run/$name.pid"))"
     else echo "$name: stopped"; code=3; fi
   done

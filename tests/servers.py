@@ -28,9 +28,10 @@ OFFSET = int(os.environ.get("PEACEMAP_PORT_OFFSET") or 0)
 class Cluster:
     """A PostgreSQL cluster of the tests' own, run by scripts/db.sh like the main one."""
 
-    def __init__(self, data: Path, port: int) -> None:
+    def __init__(self, data: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.data = data
         self.port = port
+        self.env = env or {}  # more of scripts/db.sh's settings (WAL archiving)
 
     def _db_sh(self, *args: str) -> None:
         env = {
@@ -38,6 +39,7 @@ class Cluster:
             "PEACEMAP_PG_DATA": str(self.data),
             "PEACEMAP_PG_PORT": str(self.port),
             "PEACEMAP_PG_FSYNC": "off",  # a stop or a freeze is not an OS crash
+            **self.env,
         }
         subprocess.run(
             [str(ROOT / "scripts/db.sh"), *args], env=env, check=True, stdout=subprocess.DEVNULL
