@@ -80,6 +80,12 @@ def _authenticate() -> Principal:
 SESSION_TOKEN = "token"
 
 
+def carries_credentials() -> bool:
+    """Whether the request comes signed in (a bearer token, or the web pages' session)
+    before they are checked: such requests read and write on the primary (api.replicas)."""
+    return "Authorization" in request.headers or bool(session.get(SESSION_TOKEN))
+
+
 def _web_session_principal() -> Principal:
     """The web pages' sign-in, kept in the session cookie. Read on the web blueprint only:
     the API authenticates by bearer token alone, which a foreign site cannot make a browser

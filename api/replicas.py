@@ -3,7 +3,8 @@
 The rule, in one place (``choose_route``):
 
 - A request reads from a replica only when it is a safe method (GET, HEAD, OPTIONS)
-  without credentials. Signed-in reads write too (a token's last use, the exact-location
+  without credentials (``api.auth.carries_credentials``: a bearer token or the web pages'
+  sign-in). Signed-in reads write too (a token's last use, the exact-location
   access log of ``api.privacy``), so they stay on the primary, as every write does.
 - **Read your writes, by LSN.** After a successful write the primary's WAL position
   (``pg_current_wal_lsn()``) goes back to the client in the ``peacemap_lsn`` cookie; a read
@@ -38,6 +39,8 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+
+from api.auth import carries_credentials
 
 log = logging.getLogger("peacemap")
 
@@ -210,7 +213,7 @@ def route() -> Route | None:
             return None
         if request.method not in SAFE_METHODS:
             chosen = Route(monitor.primary, "write")
-        elif "Authorization" in request.headers:
+        elif carries_credentials():
             chosen = Route(monitor.primary, "signed_in")
         else:
             chosen = monitor.choose(parse_lsn(request.cookies.get(LSN_COOKIE)))

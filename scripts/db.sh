@@ -6,7 +6,10 @@
 #   scripts/db.sh status
 #
 # A streaming replica (scripts/topology.sh): with PEACEMAP_PG_PRIMARY_PORT set, a new
-# cluster is a copy of the primary on that port (pg_basebackup -R) that follows it.
+# cluster is a copy of the primary on that port (pg_basebackup -R) that follows it through
+# a replication slot (the primary keeps the WAL the replica has not received, at most
+# max_slot_wal_keep_size = 1GB). A copy whose primary was re-created, or whose slot is gone
+# (`scripts/db.sh drop-slot`, which topology.sh stop runs), is copied anew.
 #
 # WAL archiving (scripts/backup.sh): the main cluster copies each finished WAL segment into
 # $PEACEMAP_PG_ARCHIVE (default .pgbackup/wal, git-ignored) once `make backup` has created
@@ -25,6 +28,7 @@ root=$(pwd)
 port=${PEACEMAP_PG_PORT:-$((54329 + ${PEACEMAP_PORT_OFFSET:-0}))}
 # PEACEMAP_PG_DATA: another cluster (the tests' throw-away "fault" cluster, .pgfault).
 data=${PEACEMAP_PG_DATA:-$root/.pgdata}
+slot=peacemap_replica_$port  # a replica's replication slot on its primary
 if [ -z "${PEACEMAP_PG_DATA:-}" ]; then
   archive=${PEACEMAP_PG_ARCHIVE:-$root/.pgbackup/wal}
 else
@@ -90,22 +94,32 @@ prepare_data_dir() {
   fi
 }
 
-copy_of_primary() {  # bindir: does $data hold a copy of the primary (same system identifier)?
+primary_sql() {  # bindir query
+  as_owner "$1/psql" -h 127.0.0.1 -p "$PEACEMAP_PG_PRIMARY_PORT" -U postgres -d postgres -XAtc "$2"
+}
+
+copy_of_primary() {  # bindir: a copy of this primary (same system identifier), its slot alive?
   local ours theirs
   ours=$(as_owner "$1/pg_controldata" -D "$data/" | sed -n 's/^Database system identifier: *//p')
-  theirs=$(as_owner "$1/psql" -h 127.0.0.1 -p "$PEACEMAP_PG_PRIMARY_PORT" -U postgres -d postgres \
-    -Atc "SELECT system_identifier FROM pg_control_system()")
-  [ "$ours" = "$theirs" ]
+  theirs=$(primary_sql "$1" "SELECT system_identifier FROM pg_control_system()")
+  [ "$ours" = "$theirs" ] && [ -n "$(primary_sql "$1" "SELECT 1 FROM pg_replication_slots
+    WHERE slot_name = '$slot' AND wal_status IS DISTINCT FROM 'lost'")" ]
+}
+
+drop_slot() {  # bindir: the replica's slot on the primary, so it keeps no WAL for it
+  primary_sql "$1" "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+    WHERE slot_name = '$slot' AND NOT active" >/dev/null
 }
 
 configure_archiving() {
   # Rewritten at every start, so a copy of this cluster (a replica, a restored backup)
   # never archives into the folder of the cluster it was copied from.
-  local conf=$data/peacemap-archive.conf
-  grep -q "^include_if_exists = 'peacemap-archive.conf'" "$data/postgresql.conf" ||
-    echo "include_if_exists = 'peacemap-archive.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
+  local conf=$data/peacemap.conf
+  grep -q "^include_if_exists = 'peacemap.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'peacemap.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
   if [ -z "$archive" ]; then
-    echo "# No WAL archiving for this cluster (scripts/db.sh)." | as_owner tee "$conf" >/dev/null
+    printf '%s\n' "# Written by scripts/db.sh at each start: no WAL archiving for this cluster." \
+      "max_slot_wal_keep_size = 1GB" | as_owner tee "$conf" >/dev/null
     return
   fi
   local dir
@@ -114,7 +128,9 @@ configure_archiving() {
   # Archives only while the folder exists (`make backup` creates it): WAL without a base
   # backup restores nothing. A segment already archived whole is not copied again.
   as_owner tee "$conf" >/dev/null <<CONF
-# WAL archiving, written by scripts/db.sh at each start (README, "Backups").
+# Written by scripts/db.sh at each start (README, "Backups", "Scaling out").
+# A replica's slot holds back at most this much WAL (then the replica is copied anew).
+max_slot_wal_keep_size = 1GB
 archive_mode = on
 archive_timeout = ${PEACEMAP_PG_ARCHIVE_TIMEOUT:-60}
 archive_command = 'test ! -d "$dir" || cmp -s "%p" "$dir/%f" || { test ! -f "$dir/%f" && cp "%p" "$dir/%f.part" && mv "$dir/%f.part" "$dir/%f"; }'
@@ -133,9 +149,11 @@ start() {
   fi
   if [ ! -f "$data/PG_VERSION" ] && [ -n "${PEACEMAP_PG_PRIMARY_PORT:-}" ]; then
     echo "Copying the primary on port $PEACEMAP_PG_PRIMARY_PORT into $data (a streaming replica) ..."
-    # -R: standby.signal and primary_conninfo, so the copy starts as the primary's replica.
+    drop_slot "$bindir"
+    # -R: standby.signal and primary_conninfo, so the copy starts as the primary's replica;
+    # -C -S: through a slot of its own.
     as_owner "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PEACEMAP_PG_PRIMARY_PORT" -U postgres \
-      -D "$data/" -R -X stream -c fast
+      -D "$data/" -R -X stream -c fast -C -S "$slot"
   elif [ ! -f "$data/PG_VERSION" ]; then
     echo "Creating the PostgreSQL cluster in $data ..."
     # trust on loopback only: this is a private development cluster, never exposed.
@@ -173,5 +191,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop "${2:-fast}" ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  drop-slot) drop_slot "$(find_bindir)" ;;
+  *) echo "usage: $0 start|stop|status|drop-slot" >&2; exit 2 ;;
 esac

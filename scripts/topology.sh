@@ -4,8 +4,9 @@
 # replica (api/replicas.py) and nginx balancing between them (scripts/prod.sh).
 #
 #   scripts/topology.sh start    install what is missing, copy the primary, start it all
-#   scripts/topology.sh stop     stop nginx, the instances and the replica (the primary,
-#                                Redis and SMTP stay up for `make stop`)
+#   scripts/topology.sh stop     stop nginx, the instances and the replica, and drop its
+#                                replication slot (the next start copies the primary anew);
+#                                the primary, Redis and SMTP stay up for `make stop`
 #   scripts/topology.sh status
 #
 # Ports: the replica on 127.0.0.1:$PEACEMAP_REPLICA_PG_PORT (54429 + PEACEMAP_PORT_OFFSET),
@@ -52,6 +53,8 @@ start() {
 stop() {
   scripts/prod.sh stop
   replica_db stop
+  # No WAL kept for a stopped replica: the next start copies the primary anew.
+  replica_db drop-slot 2>/dev/null || true
 }
 
 status() {

@@ -214,6 +214,9 @@ def test_a_client_reads_its_own_write_while_others_read_the_replica(
         # The writer, anonymous now, on both instances: its cookie sends it to the primary.
         for answer in _on_every_instance(f"/api/v1/actors/{actor_id}", {"Cookie": cookie}):
             assert answer.status == 200, answer.body
+        # Signed-in reads (which write too) use the primary.
+        for answer in _on_every_instance(f"/api/v1/actors/{actor_id}", moderator):
+            assert answer.status == 200, answer.body
         # Anybody else reads the replica, which has not replayed the write yet.
         for answer in _on_every_instance(f"/api/v1/actors/{actor_id}"):
             assert answer.status == 404, answer.body
