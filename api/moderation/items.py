@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from api.content import snapshot
@@ -186,3 +186,44 @@ def moderation_log(session: Session, args: dict, *, limit: int) -> list[Moderati
             stmt.order_by(ModerationEvent.id.desc()).limit(limit).offset(args["offset"])
         )
     )
+
+
+def _title_column(target_type: str):
+    model = MODELS[target_type]
+    # An observation has no title: the start of its text names it.
+    return (
+        func.left(model.text, 80)
+        if target_type == "observation"
+        else getattr(model, "name" if target_type == "actor" else "title")
+    )
+
+
+def titles_of(session: Session, refs) -> dict[uuid.UUID, str]:
+    """What names each item of ``refs`` ((target_type, id) pairs), hidden or not, for staff:
+    one query per type."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for target_type, target_id in refs:
+        if target_type in MODELS and target_id is not None:
+            wanted.setdefault(target_type, set()).add(target_id)
+    titles: dict[uuid.UUID, str] = {}
+    for target_type, ids in wanted.items():
+        model = MODELS[target_type]
+        stmt = select(model.id, _title_column(target_type)).where(model.id.in_(ids))
+        titles.update(session.execute(stmt).tuples().all())
+    return titles
+
+
+def hidden_items(session: Session, *, limit: int, offset: int) -> list[dict]:
+    """Items moderators hid (or a flag hid), most recently changed first, every type at once."""
+    parts = [
+        select(
+            literal(target_type).label("target_type"),
+            model.id,
+            _title_column(target_type).label("title"),
+            model.updated_at,
+        ).where(model.hidden.is_(True))
+        for target_type, model in MODELS.items()
+    ]
+    union = union_all(*parts).subquery()
+    stmt = select(union).order_by(union.c.updated_at.desc(), union.c.id).limit(limit).offset(offset)
+    return [dict(row) for row in session.execute(stmt).mappings()]

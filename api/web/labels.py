@@ -34,3 +34,59 @@ def language_name(code: str) -> str:
 
 def country_name(code: str) -> str:
     return get_locale().territories.get(code.upper(), code)
+
+
+# -- the Moderate job ---------------------------------------------------------------------
+
+CONTRIBUTION_KINDS = {
+    "new_actor": _l("New actor"),
+    "actor_edit": _l("Edit of an actor"),
+    "new_resource": _l("New resource"),
+    "new_observation": _l("New observation"),
+    "translation": _l("Translation"),
+    "flag_review": _l("Flags to review"),
+}
+
+STATES = {
+    "submitted": _l("Waiting"),
+    "in_review": _l("In review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "changes_requested": _l("Changes requested"),
+    "withdrawn": _l("Withdrawn"),
+    "awaiting_consent": _l("Awaiting the manager's consent"),
+}
+
+DECISIONS = {
+    "approve": _l("Approve"),
+    "merge": _l("Merge into an existing actor"),
+    "reject": _l("Reject"),
+    "request_changes": _l("Request changes"),
+    "dismiss": _l("Dismiss the flags"),
+    "disclaim": _l("Keep it with a disclaimer"),
+    "hide": _l("Hide it"),
+}
+
+DISCLAIMER_NAMES = {
+    "unverified": _l("Unverified"),
+    "community_reported": _l("Reported by the community"),
+    "disputed": _l("Disputed"),
+    "outdated": _l("Out of date"),
+}
+
+FLAG_REASONS = {
+    "misinformation": _l("Misinformation"),
+    "harmful": _l("Harmful"),
+    "endangers_someone": _l("Endangers someone"),
+    "spam": _l("Spam"),
+    "duplicate": _l("Duplicate"),
+    "outdated": _l("Out of date"),
+    "other": _l("Other"),
+}
+
+TARGET_TYPES = {
+    "actor": _l("Actor"),
+    "resource": _l("Resource"),
+    "observation": _l("Observation"),
+    "project": _l("Project"),
+}
