@@ -46,10 +46,15 @@ def create_app(config: dict | None = None) -> Flask:
         PROPAGATE_EXCEPTIONS=False,
         JSON_SORT_KEYS=False,
         COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["gzip"],  # exports: compressed chunk by chunk
         COMPRESS_MIN_SIZE=500,
         COMPRESS_MIMETYPES=[
             "application/json",
             "application/geo+json",
+            "application/geo+json-seq",
+            "application/x-ndjson",
+            "text/csv",
+            "application/vnd.mapbox-vector-tile",
             "application/problem+json",
             "text/html",
             "text/css",

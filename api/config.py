@@ -153,6 +153,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_ANONYMOUS": env.get("PEACEMAP_RATELIMIT_ANONYMOUS", "300/minute"),
         "RATELIMIT_USER": env.get("PEACEMAP_RATELIMIT_USER", "1200/minute"),
         "RATELIMIT_CREDENTIALS": env.get("PEACEMAP_RATELIMIT_CREDENTIALS", "10/minute;50/hour"),
+        # Map tiles in a bucket of their own: one panning session asks for hundreds, and a
+        # mobile carrier puts thousands of phones behind one address.
+        "RATELIMIT_TILES": env.get("PEACEMAP_RATELIMIT_TILES", "6000/minute"),
     }
     return config
 

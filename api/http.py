@@ -37,7 +37,7 @@ def _require_json_body():
         return None
     if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", ""):
         return None  # no body at all (e.g. POST /auth/sign-out): nothing to parse
-    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    view_class = _view_class()
     # Upload views accept other bodies (CSV, NDJSON) and larger ones.
     accepted = getattr(view_class, "body_types", JSON_BODY_TYPES)
     if getattr(view_class, "upload", False):
@@ -80,18 +80,26 @@ def _roll_back(session) -> None:
             raise
 
 
+# The request headers a representation may depend on, unless its view names its own
+# (``vary = (...)`` on the MethodView: a public tile varies with fewer, so a CDN keeps it).
+REPRESENTATION_VARY = ("Accept", "Accept-Language", "Authorization")
+
+
+def _view_class():
+    return getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+
+
 def _add_etag_and_answer_conditionals(response: Response) -> Response:
-    """GET responses get a strong ETag (their own, or a digest of the body); a matching
-    If-None-Match turns them into 304 Not Modified."""
-    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+    """GET responses get a strong ETag (their own, or a digest of the body) and say what
+    they vary with; a matching If-None-Match turns them into 304 Not Modified."""
+    if request.method not in ("GET", "HEAD") or response.status_code not in (200, 204):
         return response
-    if response.is_streamed:
+    for header in getattr(_view_class(), "vary", REPRESENTATION_VARY):
+        response.vary.add(header)
+    if response.status_code != 200 or response.is_streamed:
         return response
     if not response.get_etag()[0]:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest())
-    response.vary.add("Accept")
-    response.vary.add("Accept-Language")
-    response.vary.add("Authorization")
     return response.make_conditional(request)
 
 

@@ -30,7 +30,8 @@ MEDIA_SCHEMAS = {
     "text/csv": {"type": "string", "contentMediaType": "text/csv"},
     "application/geo+json-seq": {
         "type": "string",
-        "description": "GeoJSON text sequence: one Feature per line",
+        "description": "GeoJSON text sequence (RFC 8142): each Feature after an RS character "
+        "(0x1E) and before a line feed",
     },
     "application/x-ndjson": {"type": "string", "description": "One JSON value per line"},
 }

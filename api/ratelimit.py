@@ -48,3 +48,7 @@ credential_limit = limiter.shared_limit(
     scope="credentials",
     key_func=get_remote_address,
 )
+
+# Map tiles: counted apart from the API (a decorated limit replaces the default ones), per
+# account or address like the rest, so a map session never spends the API's budget.
+tile_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TILES"], scope="tiles")

@@ -11,7 +11,20 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import Float, Integer, Select, Text, case, cast, func, literal_column, select, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    Text,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 WEB_MERCATOR = 3857
@@ -87,32 +100,67 @@ def mvt(
 CELL_LEVELS = 8  # zooms 0-8 are served from the maintained cell table (migration 0005)
 
 
-def cell_level_mvt(z: int, x: int, y: int, layer: str) -> tuple[str, dict]:
-    """SQL for an unfiltered low-zoom tile from the ``actor_cells`` table: every feature is
-    a cluster (count and mean position); no per-actor work at all."""
+ACTOR_CELLS = table(
+    "actor_cells", column("z"), column("cx"), column("cy"), column("n"), column("sx"), column("sy")
+)
+
+
+def cell_level_mvt(
+    geometry, id_column, properties: dict, where: list, z: int, x: int, y: int, layer: str
+) -> Select:
+    """An unfiltered low-zoom tile from the ``actor_cells`` table: a cluster per cell (count
+    and mean position), and for a cell of one, that member's ``id`` and ``properties``, found
+    through the geometry's index within the cell, so that clients style by kind at every
+    zoom. ``where`` is the visibility rule the triggers keep the table by."""
     size = tile_cell_m(z)
     width = 2 * HALF_WORLD_M / (2**z)
     west, north = -HALF_WORLD_M + x * width, HALF_WORLD_M - y * width
-    params = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "layer": layer,
-        "extent": EXTENT,
-        "cx0": math.floor(west / size) - 1,
-        "cx1": math.floor((west + width) / size),
-        "cy0": math.floor((north - width) / size) - 1,
-        "cy1": math.floor(north / size),
-    }
-    sql = (
-        "SELECT ST_AsMVT(t, :layer, :extent, 'geom') FROM ("
-        " SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sx / n, sy / n), 3857),"
-        "   ST_TileEnvelope(:z, :x, :y), :extent, 64, true) AS geom, n AS count"
-        " FROM actor_cells WHERE z = :z AND cx BETWEEN :cx0 AND :cx1 AND cy BETWEEN :cy0 AND :cy1"
-        " ORDER BY cx, cy"
-        ") AS t WHERE geom IS NOT NULL"
+    cells = ACTOR_CELLS
+    envelope = func.ST_TileEnvelope(z, x, y)
+    cell_box = func.ST_MakeEnvelope(
+        cells.c.cx * size,
+        cells.c.cy * size,
+        (cells.c.cx + 1) * size,
+        (cells.c.cy + 1) * size,
+        WEB_MERCATOR,
     )
-    return sql, params
+    mx, my = _mercator(geometry)
+    member = (
+        select(cast(id_column, Text).label("id"), *[c.label(n) for n, c in properties.items()])
+        .where(
+            cells.c.n == 1,
+            # the index finds the candidates, the same formula as the triggers decides
+            geometry.intersects(func.ST_Expand(func.ST_Transform(cell_box, 4326), 1e-9)),
+            func.floor(mx / size) == cells.c.cx,
+            func.floor(my / size) == cells.c.cy,
+            *where,
+        )
+        .limit(1)
+        .lateral("member")
+    )
+    point = func.ST_SetSRID(
+        func.ST_MakePoint(cells.c.sx / cells.c.n, cells.c.sy / cells.c.n), WEB_MERCATOR
+    )
+    features = (
+        select(
+            func.ST_AsMVTGeom(point, envelope, EXTENT, 64, True).label("geom"),
+            cells.c.n.label("count"),
+            *[member.c[name] for name in ("id", *properties)],
+        )
+        .select_from(cells.outerjoin(member, literal_column("true")))
+        .where(
+            cells.c.z == z,
+            cells.c.cx.between(math.floor(west / size) - 1, math.floor((west + width) / size)),
+            cells.c.cy.between(math.floor((north - width) / size) - 1, math.floor(north / size)),
+        )
+        .order_by(cells.c.cx, cells.c.cy)
+        .subquery("t")
+    )
+    return (
+        select(func.ST_AsMVT(literal_column("t"), layer, EXTENT, "geom"))
+        .select_from(features)
+        .where(features.c.geom.is_not(None))
+    )
 
 
 EXTENT_LEVEL = 4  # cells of about 20 km: a few thousand rows at most for the whole world

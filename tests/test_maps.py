@@ -2,9 +2,11 @@
 delta sync and exports; and that none of them ever gives away an exact location."""
 
 import csv
+import gzip
 import io
 import json
 import math
+import re
 import shutil
 import subprocess
 import threading
@@ -190,6 +192,82 @@ def test_low_zoom_tiles_cluster_instead_of_truncating(client, make_actor):
     assert tilejson["tiles"][0].endswith("/api/v1/tiles/{z}/{x}/{y}.mvt?kind=organisation")
 
 
+def test_tiles_are_gzipped_cacheable_and_empty_ones_have_no_body(client, mapped, make_actor):
+    z = 12
+    x, y = tile_of(*PUBLIC, z)
+    url = f"/api/v1/tiles/{z}/{x}/{y}.mvt"
+    small = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers  # under 500 bytes gzip only adds bytes
+    for i in range(20):
+        make_actor(
+            name=f"Kenema neighbourhood group {i}",
+            location={"type": "Point", "coordinates": [-11.16 + i * 0.001, 7.86]},
+            location_precision="exact",
+        )
+    response = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    features = mapbox_vector_tile.decode(gzip.decompress(response.data))["actors"]["features"]
+    assert mapped["sensitive"] in {f["properties"].get("id") for f in features}
+    # The same for every caller: a CDN keys it on coding and language only.
+    assert set(response.headers["Vary"].split(", ")) == {"Accept-Encoding", "Accept-Language"}
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    etag = response.headers["ETag"]
+    again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304
+    signed_in = client.get(url, headers={"Authorization": "Bearer pm_whoever"})
+    assert "Authorization" not in signed_in.headers.get("Vary", "")
+    empty = client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt?kind=government")
+    assert empty.status_code == 204 and empty.data == b""
+    assert "Content-Type" not in empty.headers and "Content-Length" not in empty.headers
+    assert empty.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_a_lone_actor_at_low_zoom_carries_its_id_name_and_kind(client, mapped, make_actor):
+    """Clients style by kind at every zoom; the point is still the public one."""
+    z = 6
+    x, y = tile_of(*PUBLIC, z)
+    features = mapbox_vector_tile.decode(client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt").data)[
+        "actors"
+    ]["features"]
+    lone = next(f for f in features if f["properties"].get("id") == mapped["sensitive"])
+    assert lone["properties"]["count"] == 1
+    assert lone["properties"]["name"] == "Kenema Women's Safe Space"
+    assert lone["properties"]["kind"] == "organisation"
+    assert tile_to_lonlat(z, x, y, *lone["geometry"]["coordinates"]) == pytest.approx(
+        PUBLIC, abs=0.02
+    )
+    for i in range(2):  # two in one cell: a cluster, which names nobody
+        make_actor(
+            name=f"Makeni group {i}",
+            location={"type": "Point", "coordinates": [-12.04 + i * 0.001, 8.88]},
+            location_precision="exact",
+        )
+    mx, my = tile_of(-12.04, 8.88, z)
+    pair = mapbox_vector_tile.decode(client.get(f"/api/v1/tiles/{z}/{mx}/{my}.mvt").data)["actors"][
+        "features"
+    ]
+    (cluster,) = [f for f in pair if f["properties"]["count"] == 2]
+    assert set(cluster["properties"]) == {"count"}
+
+
+def test_a_map_session_from_a_shared_address_is_not_throttled(limited_app, mapped):
+    """Hundreds of tiles from one carrier address count in the tiles' own bucket; the
+    API's bucket still protects the rest, and the tiles' has a limit of its own."""
+    client = limited_app(RATELIMIT_ANONYMOUS="5/minute", RATELIMIT_TILES="400/minute").test_client()
+    x, y = tile_of(*PUBLIC, 12)
+    statuses = {
+        client.get(f"/api/v1/tiles/12/{x + dx}/{y + dy}.mvt").status_code
+        for dx in range(-10, 10)
+        for dy in range(-10, 10)
+    }
+    assert statuses == {200, 204}  # 400 tiles, none refused
+    api = [client.get("/api/v1/themes").status_code for _ in range(6)]
+    assert api == [200] * 5 + [429]
+    refused = client.get(f"/api/v1/tiles/12/{x}/{y}.mvt")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.content_type == "application/problem+json"
+
+
 # -- clusters, changes, exports --------------------------------------------------------------------
 
 
@@ -243,12 +321,11 @@ def test_delta_sync_sends_changes_and_tombstones(client, mapped, people_headers)
 def test_exports_stream_geojson_lines_and_hxl_csv(client, mapped):
     collection = json.loads(client.get("/api/v1/actors/export").get_data(as_text=True))
     assert {f["id"] for f in collection["features"]} == {mapped["sensitive"], mapped["exact"]}
-    lines = (
-        client.get("/api/v1/actors/export?format=geojsonl&kind=government")
-        .get_data(as_text=True)
-        .splitlines()
-    )
-    assert [json.loads(line)["properties"]["name"] for line in lines] == ["Freetown Peace Office"]
+    lines = client.get("/api/v1/actors/export?format=geojsonl&kind=government")
+    assert lines.content_type == "application/x-ndjson"
+    assert [json.loads(line)["properties"]["name"] for line in lines.text.splitlines()] == [
+        "Freetown Peace Office"
+    ]
     assert client.get("/api/v1/actors/export?fields=secret").status_code == 422
     response = client.get("/api/v1/actors/export?format=csv")
     assert response.is_streamed and "attachment" in response.headers["Content-Disposition"]
@@ -259,6 +336,29 @@ def test_exports_stream_geojson_lines_and_hxl_csv(client, mapped):
         "#org+type",
     ]
     assert len(rows) == 4
+    iso_8601_utc = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert all(iso_8601_utc.fullmatch(row[rows[0].index("updated_at")]) for row in rows[2:])
+
+
+def test_exports_are_gzipped_as_they_stream(client, mapped):
+    response = client.get(
+        "/api/v1/actors/export?format=geojsonseq", headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.is_streamed and response.headers["Content-Encoding"] == "gzip"
+    assert response.content_type == "application/geo+json-seq"
+    assert "peacemap-actors.geojsons" in response.headers["Content-Disposition"]
+    text = gzip.decompress(response.get_data()).decode()
+    # RFC 8142: each text starts with RS and ends with a line feed.
+    records = text.split("\x1e")
+    assert records[0] == "" and all(r.endswith("\n") for r in records[1:])
+    assert {json.loads(r)["id"] for r in records[1:]} == {mapped["sensitive"], mapped["exact"]}
+    for fmt in ("geojson", "geojsonl", "csv"):
+        zipped = client.get(
+            f"/api/v1/actors/export?format={fmt}", headers={"Accept-Encoding": "gzip"}
+        )
+        assert zipped.headers["Content-Encoding"] == "gzip", fmt
+        assert mapped["exact"] in gzip.decompress(zipped.get_data()).decode(), fmt
+    assert "Content-Encoding" not in client.get("/api/v1/actors/export").headers
 
 
 # -- privacy, endpoint by endpoint -------------------------------------------------------------------

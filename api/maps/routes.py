@@ -15,8 +15,12 @@ from api.maps import service
 from api.maps.schemas import ChangesSchema, ClusterFeatureCollectionSchema, TileJSONSchema
 from api.ogc.routes import ItemsArgsSchema, check_fields
 from api.ogc.schemas import OGCFeatureCollectionSchema
+from api.ratelimit import tile_limit
 
 MVT = "application/vnd.mapbox-vector-tile"
+# A public tile is the same for every caller; it varies only with these (Accept-Encoding is
+# added by compression), so a CDN can keep one copy per language and coding.
+TILE_CACHE = {"Cache-Control": "public, max-age=300"}
 ANYONE = "Who: anyone. Public (generalised) locations only."
 
 blp = Blueprint(
@@ -49,28 +53,40 @@ class ExportArgsSchema(ItemsArgsSchema):
         exclude = ("limit", "offset", "f", "type")
 
     format = ma.fields.String(
-        load_default="geojson", validate=v.OneOf(("geojson", "geojsonl", "csv"))
+        load_default="geojson",
+        validate=v.OneOf(tuple(service.EXPORT_FORMATS)),
+        metadata={
+            "description": "geojson: one FeatureCollection; geojsonseq: a GeoJSON text sequence "
+            "(RFC 8142, application/geo+json-seq); geojsonl: one Feature per line "
+            "(application/x-ndjson); csv: with an HXL hashtag row, ISO 8601 timestamps"
+        },
     )
 
 
 @blp.route("/tiles/<int(max=22):z>/<int:x>/<int:y>.mvt")
 class Tile(MethodView):
+    decorators = [tile_limit]
+    vary = ("Accept-Language",)
+
     @blp.arguments(MapFilterSchema, location="query")
     @blp.response(200)
-    @blp.alt_response(204, description="Empty tile")
+    @blp.alt_response(204, description="Empty tile: no body, no Content-Type")
     @blp.alt_response(422, description="Tile outside the zoom level's range, or bad filter")
     @blp.doc(
         description=ANYONE
-        + " Layer 'actors': clusters carry `count`; single actors their id, name, kind, "
-        "country, themes, precision.",
+        + " Layer 'actors': clusters carry `count`; single actors, at every zoom, their id, "
+        "name (in the reader's language), kind, country, themes, precision. Gzipped when "
+        "accepted; rate-limited in a bucket of their own (PEACEMAP_RATELIMIT_TILES).",
         responses={"200": {"content": {MVT: {}}}},
     )
     def get(self, args, z, x, y):
         """A Mapbox Vector Tile of the actor map (same filters as the list)"""
         body = service.tile(db.session, args, z, x, y)
         if not body:
-            return Response(status=204, headers={"Cache-Control": "public, max-age=300"})
-        return Response(body, mimetype=MVT, headers={"Cache-Control": "public, max-age=300"})
+            empty = Response(status=204, headers=TILE_CACHE)
+            del empty.headers["Content-Type"]
+            return empty
+        return Response(body, mimetype=MVT, headers=TILE_CACHE)
 
 
 @blp.route("/tiles/tilejson.json")
@@ -141,17 +157,19 @@ class Changes(MethodView):
 
 @blp.route("/actors/export")
 class Export(MethodView):
+    vary = ("Accept-Language",)
+
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(200)
     @blp.doc(
         description=ANYONE
-        + " Streamed with constant memory: GeoJSON, GeoJSON lines, or CSV with an HXL hashtag row.",
+        + " Streamed with constant memory (gzipped as it goes when accepted): GeoJSON, a "
+        "GeoJSON text sequence, GeoJSON lines, or CSV with an HXL hashtag row.",
         responses={
             200: {
                 "content": {
-                    GEOJSON: {"schema": OGCFeatureCollectionSchema},
-                    "application/geo+json-seq": {},
-                    "text/csv": {},
+                    media_type: {"schema": OGCFeatureCollectionSchema} if fmt == "geojson" else {}
+                    for fmt, (media_type, _) in service.EXPORT_FORMATS.items()
                 }
             }
         },
@@ -160,13 +178,10 @@ class Export(MethodView):
         """The public actor map (or a filtered part of it) as a file"""
         check_fields(service.ACTORS, args.get("fields"))
         fmt = args["format"]
-        mimetype = {"geojson": GEOJSON, "geojsonl": "application/geo+json-seq", "csv": "text/csv"}[
-            fmt
-        ]
-        name = f"peacemap-actors.{ {'geojsonl': 'geojsonl', 'csv': 'csv'}.get(fmt, 'geojson') }"
+        media_type, extension = service.EXPORT_FORMATS[fmt]
         lines = service.export(db.session, args, fmt)
         return Response(
             stream_with_context(lines),
-            mimetype=mimetype,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            mimetype=media_type,
+            headers={"Content-Disposition": f'attachment; filename="peacemap-actors.{extension}"'},
         )

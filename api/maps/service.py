@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select, text
+from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
 from api.errors import Unprocessable
+from api.http import GEOJSON
 from api.ogc.collections import COLLECTIONS, feature_json
 from api.ogc.service import conditions
 from api.revisions.models import Revision
@@ -44,11 +45,13 @@ def tile(session: Session, args: dict, z: int, x: int, y: int) -> bytes:
             errors={"x": ["out of range"], "y": ["out of range"]},
         )
     if z <= tiles.CELL_LEVELS and not any(args.get(k) for k in FILTERS):
-        sql, params = tiles.cell_level_mvt(z, x, y, "actors")
-        return bytes(session.scalar(text(sql), params) or b"")
-    stmt = tiles.mvt(
-        ACTORS.geometry, Actor.id, TILE_PROPERTIES, conditions(ACTORS, args), z, x, y, "actors"
-    )
+        stmt = tiles.cell_level_mvt(
+            ACTORS.geometry, Actor.id, TILE_PROPERTIES, [ACTORS.visible], z, x, y, "actors"
+        )
+    else:
+        stmt = tiles.mvt(
+            ACTORS.geometry, Actor.id, TILE_PROPERTIES, conditions(ACTORS, args), z, x, y, "actors"
+        )
     return bytes(session.scalar(stmt) or b"")
 
 
@@ -143,6 +146,17 @@ HXL = {
 }
 
 
+# format= → (media type, file extension)
+EXPORT_FORMATS = {
+    "geojson": (GEOJSON, "geojson"),
+    "geojsonseq": ("application/geo+json-seq", "geojsons"),
+    "geojsonl": ("application/x-ndjson", "geojsonl"),
+    "csv": ("text/csv", "csv"),
+}
+RS = "\x1e"  # RFC 8142: every GeoJSON text of a sequence starts with a record separator
+ISO_8601_UTC = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+
+
 def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
     """The public map (or its filtered part), streamed from a server-side cursor: constant
     memory whatever its size. (The caller keeps the request context alive meanwhile.)"""
@@ -160,7 +174,7 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
                 func.round(cast(func.ST_Y(Actor.public_location), Numeric()), 5),
                 func.round(cast(func.ST_X(Actor.public_location), Numeric()), 5),
                 Actor.language,
-                Actor.updated_at,
+                func.to_char(func.timezone("UTC", Actor.updated_at), ISO_8601_UTC),
             )
             .where(*where)
             .order_by(Actor.id)
@@ -174,9 +188,10 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
     rows = session.execute(stmt, execution_options={"stream_results": True, "yield_per": 2000})
     if fmt == "csv":
         yield from _csv_lines(rows)
-    elif fmt == "geojsonl":
+    elif fmt in ("geojsonseq", "geojsonl"):
+        start = RS if fmt == "geojsonseq" else ""
         for (feature,) in rows:
-            yield feature + "\n"
+            yield start + feature + "\n"
     else:
         yield '{"type":"FeatureCollection","features":['
         for index, (feature,) in enumerate(rows):
