@@ -11,10 +11,10 @@ ITEMS = "/api/v1/ogc/collections/actors/items"
 @pytest.mark.parametrize(
     "query",
     [
-        "filter=name%3D%27x%27",  # CQL2 text sent to a server that would otherwise ignore it
-        "filter-lang=cql2-text",
+        "crs=http://www.opengis.net/def/crs/EPSG/0/3857",  # Part 2, not implemented
+        "bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857",
         "bbx=0,0,1,1",  # a misspelt bbox
-        "limit=5&sortby=name&kind=government",
+        "limit=5&sortby=name&kind=government&resultType=hits",
     ],
 )
 def test_unknown_or_unsupported_parameters_are_400_naming_them(client, make_actor, query):
@@ -26,7 +26,7 @@ def test_unknown_or_unsupported_parameters_are_400_naming_them(client, make_acto
     name = next(
         p.split("=")[0]
         for p in query.split("&")
-        if p.split("=")[0] in ("filter", "filter-lang", "bbx", "sortby")
+        if p.split("=")[0] in ("crs", "bbox-crs", "bbx", "resultType")
     )
     assert name in body["errors"] and name in body["detail"]
     assert "bbox" in body["detail"]  # and what the operation does accept

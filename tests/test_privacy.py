@@ -16,6 +16,9 @@ Location: nobody outside the server learns more than an actor's chosen precision
   test_privacy.py::test_public_cannot_locate_sensitive_actor_by_radius,
   test_privacy.py::test_public_cannot_locate_sensitive_actor_by_intersects,
   test_privacy.py::test_distance_sort_uses_the_public_location
+- CQL2 filters see the public point and the public properties only, never a hidden actor:
+  test_ogc_filter.py::test_public_cannot_locate_an_actor_or_find_a_hidden_one_by_filter,
+  test_ogc_filter.py::test_a_filter_names_only_queryables
 - a cell's actors share one public point; country precision tells the country only:
   test_privacy.py::test_actors_in_the_same_cell_share_one_public_point,
   test_privacy.py::test_country_precision_reveals_only_the_country

@@ -261,6 +261,14 @@ def sightings(client, ids) -> dict[str, bool]:
         "ogc actors count": items("actors")["numberMatched"] == 2,
         "ogc actors extent": in_extent("actors"),
         "ogc actor item": ok(f"/api/v1/ogc/collections/actors/items/{a}"),
+        "ogc actors by filter": a
+        in {
+            f["id"]
+            for f in client.get(
+                "/api/v1/ogc/collections/actors/items",
+                query_string={"filter": "S_INTERSECTS(geometry, BBOX(106, 47, 108, 49))"},
+            ).get_json()["features"]
+        },
         "ogc observations": o in {f["id"] for f in items("observations")["features"]},
         "ogc observations extent": in_extent("observations"),
         "ogc observation item": ok(f"/api/v1/ogc/collections/observations/items/{o}"),

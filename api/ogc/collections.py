@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal
+from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal, null
 
 from api.actors.models import Actor
 from api.observations.models import Observation
@@ -111,15 +111,16 @@ COLLECTIONS = {
 }
 
 
-def feature_json(collection: Collection, fields: list[str] | None = None):
+def feature_json(collection: Collection, fields: list[str] | None = None, *, geometry: bool = True):
     """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row; with
-    ``fields``, only those properties. (Each expression is built once: building it costs
-    more than running it.)"""
-    return _feature_json(collection.id, tuple(sorted(fields)) if fields else None)
+    ``fields``, only those properties (none for an empty list); without ``geometry``, a
+    null one. (Each expression is built once: building it costs more than running it.)"""
+    chosen = tuple(sorted(fields)) if fields is not None else None
+    return _feature_json(collection.id, chosen, geometry)
 
 
 @cache
-def _feature_json(collection_id: str, fields: tuple[str, ...] | None):
+def _feature_json(collection_id: str, fields: tuple[str, ...] | None, geometry: bool):
     collection = COLLECTIONS[collection_id]
     properties = []
     for name, column in collection.properties.items():
@@ -131,7 +132,9 @@ def _feature_json(collection_id: str, fields: tuple[str, ...] | None):
         "id",
         collection.model.id,
         "geometry",
-        cast(func.ST_AsGeoJSON(collection.geometry, COORDINATE_DECIMALS), JSON),
+        cast(func.ST_AsGeoJSON(collection.geometry, COORDINATE_DECIMALS), JSON)
+        if geometry
+        else null(),
         "properties",
         func.json_build_object(*properties),
     )

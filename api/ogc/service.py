@@ -9,7 +9,8 @@ from functools import cache
 from sqlalchemy import JSON, Text, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
-from api.ogc.collections import COLLECTIONS, Collection, feature_json
+from api.ogc import cql2
+from api.ogc.collections import COLLECTIONS, Collection, feature_json, queryables
 from geo import filters, tiles
 
 # numberMatched is exact up to this many matches and left out beyond: counting further
@@ -31,17 +32,49 @@ def conditions(collection: Collection, args: dict) -> list:
     for name, (column, is_array) in collection.filters.items():
         if values := args.get(name):
             where.append(column.overlap(values) if is_array else column.in_(values))
+    if (text := args.get("filter")) is not None:
+        where.append(cql2.to_sql(collection, text, args.get("filter_lang", cql2.TEXT)))
     return where
+
+
+def sort_order(collection: Collection, sortby: list[str] | None) -> list:
+    """ORDER BY for ``sortby`` (``name,-updated_at``: + ascending, - descending) on the
+    collection's sortable queryables, the id last so that pages never overlap."""
+    order = []
+    for key in sortby or ():
+        name = key.lstrip("+-")
+        if name not in sortable(collection):
+            raise cql2.ParameterError(
+                f"{name!r} is not a sortable property of {collection.id}; sort on "
+                f"{', '.join(sortable(collection))}.",
+                "sortby",
+            )
+        column = cql2.as_text(collection.properties[name])
+        order.append(
+            column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_last()
+        )
+    return [*order, collection.model.id]
+
+
+def sortable(collection: Collection) -> list[str]:
+    """The queryables with one value each (arrays and the geometry have no order)."""
+    schema = queryables(collection)["properties"]
+    return [
+        name for name in collection.properties if schema[name].get("type") not in ("array", None)
+    ]
 
 
 def features_page(
     session: Session, collection: Collection, args: dict, *, limit: int, offset: int
 ) -> tuple[str, int]:
     """The JSON text of one page's features array, and how many features it holds."""
+    feature = feature_json(
+        collection, args.get("properties"), geometry=not args.get("skip_geometry", False)
+    )
     page = (
-        select(feature_json(collection, args.get("fields")).label("feature"))
+        select(feature.label("feature"))
         .where(*conditions(collection, args))
-        .order_by(collection.model.id)
+        .order_by(*sort_order(collection, args.get("sortby")))
         .limit(limit)
         .offset(offset)
         .subquery()
