@@ -176,13 +176,23 @@ class BenchServer:
         assert status == 201, data
         return json.loads(data)["id"]
 
-    def worker_peak_mb(self) -> float:
-        """The highest peak resident memory of gunicorn's workers so far."""
+    def _workers(self) -> list[str]:
         assert self.process is not None
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return children.read_text().split()
+
+    def worker_peak_mb(self) -> float:
+        """The highest peak resident memory of gunicorn's workers so far (since the last
+        ``reset_worker_peak``)."""
         peaks = []
-        for pid in children.read_text().split():
+        for pid in self._workers():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
+
+    def reset_worker_peak(self) -> None:
+        """Start the workers' peak resident memory again from what they hold now (Linux:
+        writing 5 to clear_refs), to measure one workload's peak."""
+        for pid in self._workers():
+            Path(f"/proc/{pid}/clear_refs").write_text("5")

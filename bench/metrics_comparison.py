@@ -1,18 +1,26 @@
-"""Benchmark: a comparison report over 10,000 projects, ten measures, three periods each,
-in the library and through the HTTP API.
+"""Benchmark: a comparison report over 10,000 and 100,000 projects (ten measures, three
+periods each) through the HTTP API in every format it serves, and the library on the
+same data, in the same run.
 
-    .venv/bin/python bench/metrics_comparison.py [--projects 10000] [--repeat 3]
-        [--api-projects 10000,100000]   (--api-projects 0: the library alone)
+    .venv/bin/python bench/metrics_comparison.py [--sizes 10000,100000] [--deep 30]
 
-Prints the time and peak memory of metrics.compare (targets on the reference 2-core
-machine: under 2 s and under 300 MB) and, as a baseline measured in the same run on the
-same data, the time of one plain pass over the values (sum of the values), so the ratio
-stays meaningful on a noisy, shared machine.
+For each size, PostgreSQL is loaded with that many published projects (bench/apiserver.py:
+gunicorn, one sync worker, production settings, its own database) and
+``GET /api/v1/reports/comparison`` is timed in JSON, CSV, SVG and PNG (best of two) against
+the bars of issue 11: under 2 s for 10,000 projects and under 15 s for 100,000. The
+worker's peak resident memory is measured per workload (its high-water mark is reset
+before each).
 
-Then, in the same run, the API path: GET /api/v1/reports/comparison served by gunicorn
-(one sync worker, bench/apiserver.py) over databases of 10,000 and 100,000 published
-projects with the same shape (bars of issue 11: under 2 s and under 15 s), the worker's
-peak memory, and a check that the API's scores equal the library's on the first size.
+Memory must not grow with the number of value rows: ``--deep N`` loads the first size
+again with N periods per project (ten times the value rows for N = 30) and the worker's
+peak must stay within 10% of the three-period one. The growth per project from the first
+size to the second is printed too.
+
+Then the library (``metrics.compare``) on the same projects read back as ``Value``
+objects: its time (bar: 10,000 projects under 2 s), a one-pass baseline over the values
+measured in the same run (the ratio stays meaningful on a noisy, shared machine), its own
+allocations (tracemalloc), and a check that the API's projects, scores, intervals, rank
+ranges and distribution equal the library's.
 """
 
 from __future__ import annotations
@@ -21,11 +29,9 @@ import argparse
 import itertools
 import json
 import os
-import random
-import resource
 import time
 import tracemalloc
-from datetime import date
+from datetime import date, timedelta
 
 from apiserver import BenchServer
 from sqlalchemy import create_engine, select, text
@@ -33,44 +39,35 @@ from sqlalchemy import create_engine, select, text
 from metrics import Value, compare, default_framework
 
 API_BARS = {10_000: 2.0, 100_000: 15.0}
-
-PERIODS = (
-    ("baseline", date(2024, 1, 1)),
-    ("midline", date(2024, 12, 1)),
-    ("endline", date(2025, 11, 1)),
-)
+LIBRARY_BARS = {10_000: 2.0}
+DEEP_MEMORY_RATIO = 1.10
+FORMATS = ("json", "csv", "svg", "png")
+TYPES = {"json": "application/json", "csv": "text/csv", "svg": "image/svg+xml", "png": "image/png"}
 
 
-def synthetic_projects(count: int, seed: int = 7):
-    framework = default_framework()
-    rng = random.Random(seed)
-    projects = []
-    for index in range(count):
-        values = []
-        for label, day in PERIODS:
-            for measure in framework.measures.values():
-                low, high = measure.goalposts
-                value = (
-                    rng.uniform(low, high)
-                    if measure.transform == "linear"
-                    else 10 ** rng.uniform(-1, 2)
-                )
-                size = rng.randint(100, 1000) if measure.survey else None
-                values.append(Value(measure.key, label, day, day, value, size))
-        projects.append((f"p{index}", f"Project {index}", values))
-    return framework, projects
+def periods(count: int) -> list[tuple[str, date]]:
+    """``count`` periods, a month apart (three: baseline, midline, endline)."""
+    if count == 3:
+        return [
+            ("baseline", date(2024, 1, 1)),
+            ("midline", date(2024, 12, 1)),
+            ("endline", date(2025, 11, 1)),
+        ]
+    return [(f"round-{i:02d}", date(2020, 1, 1) + timedelta(days=30 * i)) for i in range(count)]
 
 
-def load_projects(server, count: int, seed: float = 0.7) -> None:
-    """``count`` published projects with ten measures x three periods, made by PostgreSQL
-    (as the tables' owner, as a bulk load would be)."""
+def load_projects(server, count: int, period_count: int = 3, seed: float = 0.7) -> int:
+    """``count`` published projects with ten measures per period, made by PostgreSQL (as
+    the tables' owner, as a bulk load would be); returns the number of value rows."""
     framework = default_framework()
     measures = ", ".join(
         f"('{m.key}', {m.goalposts[0]}, {m.goalposts[1]}, {str(m.survey).lower()}, "
         f"'{m.pillar}', {str(m.transform == 'log').lower()})"
         for m in framework.measures.values()
     )
-    periods = ", ".join(f"('{label}', date '{day.isoformat()}')" for label, day in PERIODS)
+    days = ", ".join(
+        f"('{label}', date '{day.isoformat()}')" for label, day in periods(period_count)
+    )
     engine = create_engine(server.urls["MIGRATION_DATABASE_URL"])
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE projects CASCADE"))
@@ -83,7 +80,7 @@ def load_projects(server, count: int, seed: float = 0.7) -> None:
             ),
             {"actor": server.actor_id, "count": count},
         )
-        connection.execute(
+        rows = connection.execute(
             text(
                 f"""INSERT INTO indicator_values (project_id, measure, period, start_on, end_on,
                     value, sample_size, pillar)
@@ -93,12 +90,14 @@ def load_projects(server, count: int, seed: float = 0.7) -> None:
                     CASE WHEN m.survey THEN 100 + floor(random() * 900)::int END, m.pillar
                 FROM generate_series(1, :count) g
                 CROSS JOIN (VALUES {measures}) m(key, low, high, survey, pillar, log)
-                CROSS JOIN (VALUES {periods}) p(label, day)"""
+                CROSS JOIN (VALUES {days}) p(label, day)"""
             ),
             {"count": count},
-        )
-        connection.execute(text("ANALYZE projects; ANALYZE indicator_values"))
+        ).rowcount
+        for table in ("projects", "indicator_values", "latest_totals"):
+            connection.execute(text(f"ANALYZE {table}"))
     engine.dispose()
+    return rows
 
 
 def library_view(server) -> list:
@@ -131,82 +130,103 @@ def library_view(server) -> list:
     return projects
 
 
-def api_comparison(sizes: list[int], framework) -> None:
-    with BenchServer() as server:
-        for index, count in enumerate(sizes):
-            load_projects(server, count)
-            timings = []
-            for _ in range(2):
-                status, body, elapsed = server.request("GET", "/api/v1/reports/comparison")
-                assert status == 200, body[:300]
-                timings.append(elapsed)
-            result = json.loads(body)
-            assert len(result["projects"]) == count
-            bar = API_BARS.get(count)
-            best = min(timings)
-            verdict = f"(target < {bar:g} s) -> {'OK' if best < bar else 'MISSED'}" if bar else ""
-            print(
-                f"API comparison, {count:,} projects: best {best:.2f} s of {len(timings)} "
-                f"{verdict}; {len(body) / 1e6:.1f} MB of JSON"
+def verdict(figure: float, bar: float | None, unit: str = "s") -> str:
+    if bar is None:
+        return "(no bar)"
+    return f"(bar < {bar:g} {unit}) -> {'met' if figure < bar else 'NOT MET'}"
+
+
+def api_formats(server, count: int) -> tuple[dict, float]:
+    """Each format's best time of two; the JSON document; the worker's peak memory."""
+    server.reset_worker_peak()
+    document = None
+    for fmt in FORMATS:
+        timings = []
+        for _ in range(2):
+            status, body, elapsed = server.request(
+                "GET", f"/api/v1/reports/comparison?format={fmt}"
             )
-            if index == 0:
-                projects = library_view(server)
-                started = time.perf_counter()
-                library = compare(framework, projects)
-                elapsed = time.perf_counter() - started
-                same = sorted(result["projects"], key=lambda p: p["project"]) == sorted(
-                    library["projects"], key=lambda p: p["project"]
-                )
-                print(
-                    f"  library on the same {count:,} projects: {elapsed:.2f} s; "
-                    f"API/library {best / elapsed:.1f}x; same scores and positions: {same}"
-                )
-                del projects, library
-        print(f"  gunicorn worker peak memory: {server.worker_peak_mb():.0f} MB")
-    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores")
+            assert status == 200, body[:300]
+            timings.append(elapsed)
+        best = min(timings)
+        print(
+            f"  API {fmt:>4}: best {best:6.2f} s of 2 {verdict(best, API_BARS.get(count))}; "
+            f"{len(body) / 1e6:.1f} MB"
+        )
+        if fmt == "json":
+            document = json.loads(body)
+            assert len(document["projects"]) == count
+        elif fmt == "csv":
+            assert body.count(b"\n") == count + 1
+    return document, server.worker_peak_mb()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--projects", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--api-projects", default="10000,100000")
-    args = parser.parse_args()
-    api_sizes = [int(n) for n in args.api_projects.split(",") if int(n)]
-
-    framework, projects = synthetic_projects(args.projects)
-    baseline_times, compare_times = [], []
-    for _ in range(args.repeat):
+def library(framework, projects, through_api: dict) -> None:
+    count = len(projects)
+    timings, baselines = [], []
+    for _ in range(2):
         started = time.perf_counter()
         sum(v.value for _, _, values in projects for v in values)
-        baseline_times.append(time.perf_counter() - started)
+        baselines.append(time.perf_counter() - started)
         started = time.perf_counter()
         result = compare(framework, projects)
-        compare_times.append(time.perf_counter() - started)
+        timings.append(time.perf_counter() - started)
     tracemalloc.start()
     compare(framework, projects)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    best, base = min(compare_times), min(baseline_times)
-    values = sum(len(v) for _, _, v in projects)
-    print(f"projects: {len(result['projects']):,}  values: {values:,}")
+    best, base = min(timings), min(baselines)
     print(
-        f"compare: best {best:.3f} s of {args.repeat} (target < 2 s)  -> "
-        f"{'OK' if best < 2 else 'MISSED'}"
+        f"  library compare: best {best:.2f} s of 2 {verdict(best, LIBRARY_BARS.get(count))}; "
+        f"one-pass baseline {base:.3f} s, ratio {best / base:.0f}x; "
+        f"its own allocations {traced_peak / 2**20:.0f} MB"
     )
-    print(
-        f"baseline (one pass over the values): {base:.3f} s  "
-        f"ratio compare/baseline: {best / base:.1f}x"
-    )
-    print(
-        f"peak memory: process {rss_mb:.0f} MB (target < 300 MB) -> "
-        f"{'OK' if rss_mb < 300 else 'MISSED'}; "
-        f"compare's own allocations {traced_peak / 2**20:.1f} MB"
-    )
-    del projects
-    if api_sizes:
-        api_comparison(api_sizes, framework)
+    same = sorted(through_api["projects"], key=lambda p: p["project"]) == sorted(
+        result["projects"], key=lambda p: p["project"]
+    ) and (through_api["distribution"] == result["distribution"])
+    print(f"  API equals the library (scores, intervals, rank ranges, distribution): {same}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--deep", type=int, default=30, help="periods of the deep run; 0: none")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    framework = default_framework()
+    peaks = {}
+    with BenchServer() as server:
+        runs = [(count, 3) for count in sizes] + ([(sizes[0], args.deep)] if args.deep else [])
+        for count, period_count in runs:
+            started = time.perf_counter()
+            rows = load_projects(server, count, period_count)
+            print(
+                f"{count:,} projects x {period_count} periods ({rows:,} value rows), "
+                f"loaded in {time.perf_counter() - started:.0f} s:"
+            )
+            document, peaks[count, period_count] = api_formats(server, count)
+            print(f"  gunicorn worker peak memory: {peaks[count, period_count]:.0f} MB")
+            if period_count == 3:
+                projects = library_view(server)
+                library(framework, projects, document)
+                del projects
+            del document
+    first = sizes[0]
+    if args.deep:
+        ratio = peaks[first, args.deep] / peaks[first, 3]
+        print(
+            f"memory against value rows: {first:,} projects x {args.deep} periods peaked at "
+            f"{ratio:.2f}x the 3-period run ({args.deep // 3}x the value rows) "
+            f"{verdict(ratio, DEEP_MEMORY_RATIO, 'x')}"
+        )
+    for count in sizes[1:]:
+        growth = (peaks[count, 3] - peaks[first, 3]) * 2**20 / (count - first)
+        print(
+            f"memory against projects: {first:,} -> {count:,} projects added "
+            f"{peaks[count, 3] - peaks[first, 3]:.0f} MB, {growth:.0f} bytes per project "
+            f"({growth / 30:.0f} per value row of the 3-period data)"
+        )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 See METHODOLOGY.md for the method and ``python -m metrics report --help`` for the command.
 """
 
+from metrics.comparison import compare
 from metrics.framework import (
     Framework,
     FrameworkError,
@@ -15,7 +16,7 @@ from metrics.framework import (
     default_framework,
     load_framework,
 )
-from metrics.report import Value, compare, compute_report
+from metrics.report import Value, compute_report
 
 __all__ = [
     "Framework",

@@ -183,18 +183,31 @@ def radar_chart(report: dict, fmt: str = "svg") -> bytes:
         return _render(figure, fmt, title, description)
 
 
-def comparison_chart(comparison: dict, fmt: str = "svg", highlight: str | None = None) -> bytes:
+MANY_DOTS = 500  # above this, the cloud of dots is drawn as an image inside the SVG
+
+
+def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None) -> bytes:
     """Per theme, the spread of projects' scores (box) and every project (dots); the
-    highlighted project with its 95% interval."""
-    themes = list(comparison["distribution"])
-    rows = comparison["projects"]
-    marked = next((r for r in rows if r["project"] == highlight), None)
-    title = f"{len(rows)} projects compared, each at its latest period" + (
+    highlighted project with its 95% interval. ``comparison``: a ``Comparison`` or the
+    dict ``compare`` returns."""
+    if isinstance(comparison, dict):
+        distribution, count = comparison["distribution"], len(comparison["projects"])
+        rows = comparison["projects"]
+        marked = next((r for r in rows if r["project"] == highlight), None)
+        data = [
+            [r["scores"][t] for r in rows if r["scores"].get(t) is not None] for t in distribution
+        ]
+    else:
+        distribution, count = comparison.distribution, len(comparison.ids)
+        marked = comparison.row_of(highlight) if highlight else None
+        data = [comparison.scores_of(t) for t in distribution]
+    themes = list(distribution)
+    title = f"{count} projects compared, each at its latest period" + (
         f"; highlighted: {marked['title']}" if marked else ""
     )
     described = []
     for theme in themes:
-        d = comparison["distribution"][theme]
+        d = distribution[theme]
         if not d["n"]:
             described.append(f"{theme}: no project has data")
             continue
@@ -217,26 +230,26 @@ def comparison_chart(comparison: dict, fmt: str = "svg", highlight: str | None =
     description = "Scores 0-100, 100 = most peaceful. " + "; ".join(described) + "."
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(figsize=(7, 4))
-        data = [[r["scores"][t] for r in rows if r["scores"].get(t) is not None] for t in themes]
         axes.boxplot([d or [math.nan] for d in data], tick_labels=themes, showfliers=False)
         for i, theme in enumerate(themes, start=1):
-            if not data[i - 1]:
+            scores = data[i - 1]
+            if not scores:
                 axes.text(i, 50, "no data", ha="center", fontsize=8, color="grey")
-            for row in rows:
-                score = row["scores"].get(theme)
-                if score is None:
-                    continue
-                special = row is marked
-                if special and row["intervals"].get(theme):
-                    axes.plot([i, i], row["intervals"][theme], color="crimson", linewidth=3)
-                axes.plot(
-                    i,
-                    score,
-                    "o",
-                    markersize=6 if special else 3,
-                    color="crimson" if special else "grey",
-                    alpha=1 if special else 0.4,
-                )
+                continue
+            # Every project of the theme in one call; thousands of dots as one image.
+            axes.plot(
+                [i] * len(scores),
+                scores,
+                "o",
+                markersize=3,
+                color="grey",
+                alpha=0.4,
+                rasterized=len(scores) > MANY_DOTS,
+            )
+            if marked and marked["scores"].get(theme) is not None:
+                if marked["intervals"].get(theme):
+                    axes.plot([i, i], marked["intervals"][theme], color="crimson", linewidth=3)
+                axes.plot(i, marked["scores"][theme], "o", markersize=6, color="crimson")
         axes.set_ylim(0, 100)
         axes.set_ylabel("score (100 = most peaceful)")
         axes.set_title(_plain(title), fontsize=9)

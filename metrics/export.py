@@ -1,12 +1,16 @@
 """CSV out: reports (one row per measure, theme and overall score per period, then changes),
-comparisons, and the one writer every CSV the service produces goes through."""
+comparisons (streamed, as is their JSON), and the one writer every CSV the service produces
+goes through."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+
+from metrics.comparison import ROWS_PER_CHUNK, Comparison
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -149,13 +153,14 @@ def report_csv(report: dict) -> str:
     return out.getvalue()
 
 
-def comparison_csv(comparison: dict) -> str:
+def comparison_csv(comparison: Comparison) -> Iterator[str]:
+    """A comparison as CSV, one project per row, written a chunk of rows at a time."""
+    themes = list(comparison.distribution)
+    per_theme = ("score", "low", "high", "rank_best", "rank_worst", "coverage")
     out = io.StringIO()
     writer = SafeWriter(out)
-    themes = list(comparison["distribution"])
-    per_theme = ("score", "low", "high", "rank_best", "rank_worst", "coverage")
     writer.writerow(["project", "title", *[f"{t}_{c}" for t in themes for c in per_theme]])
-    for row in comparison["projects"]:
+    for count, row in enumerate(comparison.rows(), start=1):
         cells = []
         for t in themes:
             low, high = row["intervals"].get(t) or ("", "")
@@ -169,7 +174,31 @@ def comparison_csv(comparison: dict) -> str:
                 _blank(row["coverage"].get(t)),
             ]
         writer.writerow([row["project"], row["title"], *cells])
-    return out.getvalue()
+        if count % ROWS_PER_CHUNK == 0:
+            yield _drain(out)
+    yield _drain(out)
+
+
+def comparison_json(comparison: Comparison) -> Iterator[str]:
+    """A comparison as one JSON object, its summary first and then the projects, written a
+    chunk of rows at a time (the same document ``compare`` returns, in another key order)."""
+    opening = json.dumps(comparison.header(), separators=(",", ":"))
+    yield opening[:-1] + ',"projects":['
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    chunk, separator = [], ""
+    for row in comparison.rows():
+        chunk.append(dumps(row))
+        if len(chunk) == ROWS_PER_CHUNK:
+            yield separator + ",".join(chunk)
+            chunk, separator = [], ","
+    yield (separator + ",".join(chunk) if chunk else "") + "]}"
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
 
 
 def _coverage_note(change: dict) -> str:

@@ -3,17 +3,13 @@ over time; comparisons across projects. Plain data in, plain dicts out."""
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-import numpy as np
-
 from metrics.framework import Framework, Measure
 from metrics.scoring import normalise, score_interval, value_interval, weighted_mean
-from metrics.stats import Z95, holm, newcombe_difference, newcombe_p_value
+from metrics.stats import holm, newcombe_difference, newcombe_p_value
 
 LEVEL = 0.05  # two-sided; every "significant" and "improved/worsened" is at this level
 
@@ -406,226 +402,10 @@ def _row(v: Value) -> dict:
     }
 
 
-# -- comparison ---------------------------------------------------------------------------------
+# -- what comparisons use (metrics.comparison) ------------------------------------------------
 
 
 def latest_theme_scores(framework: Framework, values: Iterable[Value]) -> dict[str, dict]:
     """Theme scores with intervals of a project's latest period (what comparisons use)."""
     periods = _periods(values)
     return theme_scores(framework, periods[-1].values) if periods else {}
-
-
-COMPARISON_METHOD = {
-    **METHOD,
-    "ranks": "each project's rank per theme (1 = most peaceful) is the range of ranks its "
-    "95% interval allows: best = 1 + the projects whose interval lies wholly above it, "
-    "worst = the projects whose interval does not lie wholly below it. Projects whose rank "
-    "ranges overlap cannot be told apart; point estimates are never ranked on their own",
-}
-
-
-def compare(framework: Framework, projects: Iterable[tuple[str, str, Iterable[Value]]]) -> dict:
-    """Each project's latest theme scores with their intervals side by side, the
-    distribution per theme (median, quartiles) and, instead of a rank by point estimate, the
-    range of ranks each project's interval allows.
-
-    The projects are scored together, one array per measure and theme (the same arithmetic,
-    in the same order, as ``latest_theme_scores`` does for one project, so the results are
-    identical to the last bit); only the rows handed back are built per project."""
-    # Only what scoring needs is kept, column by column: memory grows by a few numbers per
-    # project and measure, not by the projects' values.
-    ids, titles, has_values = [], [], []
-    columns = {key: ([], []) for key in framework.measures}  # values and effective sizes
-    for project_id, title, values in projects:
-        ids.append(project_id)
-        titles.append(title)
-        totals = _latest_totals(values)
-        has_values.append(totals is not None)
-        for key, (numbers, sizes) in columns.items():
-            v = totals.get(key) if totals else None
-            if v is None:
-                numbers.append(math.nan)
-                sizes.append(0.0)
-            else:
-                numbers.append(v.value)
-                sizes.append(v.effective_n or 0.0)
-    arrays = {
-        key: (np.array(numbers, dtype=float), np.array(sizes, dtype=float))
-        for key, (numbers, sizes) in columns.items()
-    }
-    del columns
-    themes = {t.key: _theme_arrays(framework, t, arrays, len(ids)) for t in framework.themes}
-    rows = [
-        {"project": project_id, "title": title, "scores": {}, "intervals": {}, "coverage": {}}
-        for project_id, title in zip(ids, titles, strict=True)
-    ]
-    distribution, caveats = {}, []
-    for theme in framework.themes:
-        score, low, high, coverage = themes[theme.key]
-        scored = ~np.isnan(score)
-        scores = [round(s, 2) if s == s else None for s in score.tolist()]
-        lows = [round(x, 2) for x in low.tolist()]
-        highs = [round(x, 2) for x in high.tolist()]
-        ratios = coverage.tolist()
-        for i, row in enumerate(rows):
-            if has_values[i]:
-                row["scores"][theme.key] = scores[i]
-                row["intervals"][theme.key] = None if scores[i] is None else [lows[i], highs[i]]
-                row["coverage"][theme.key] = ratios[i]
-        indices = np.flatnonzero(scored & np.array(has_values, dtype=bool)).tolist()
-        coverages = {ratios[i] for i in indices}
-        distribution[theme.key] = _distribution(sorted(scores[i] for i in indices))
-        if len(coverages) > 1:
-            caveats.append(
-                f"{theme.key}: projects cover different measures "
-                f"(coverage from {min(coverages):.0%} to "
-                f"{max(coverages):.0%}): their scores rest on different evidence."
-            )
-        ranks = _rank_ranges([(lows[i], highs[i]) for i in indices])
-        for row in rows:
-            row.setdefault("rank", {})[theme.key] = None
-        for i, rank in zip(indices, ranks, strict=True):
-            rows[i]["rank"][theme.key] = rank
-        distribution[theme.key]["distinguishable"] = sum(
-            1 for rank in ranks if rank["best"] == rank["worst"]
-        )
-    return {
-        "framework": {"id": framework.id, "version": framework.version, "name": framework.name},
-        "method": COMPARISON_METHOD,
-        "projects": rows,
-        "distribution": distribution,
-        "caveats": caveats,
-    }
-
-
-def _latest_totals(values: Iterable[Value]) -> dict[str, Value] | None:
-    """The totals of a project's latest period by measure (``_periods(values)[-1].values``
-    in one light pass), or None when the project has no values at all."""
-    values = values if isinstance(values, list | tuple) else list(values)
-    spans: dict[str, list[date]] = {}
-    for v in values:
-        span = spans.get(v.period)
-        if span is None:
-            spans[v.period] = [v.start, v.end]
-        else:
-            if v.start < span[0]:
-                span[0] = v.start
-            if v.end > span[1]:
-                span[1] = v.end
-    if not spans:
-        return None
-    latest = max(spans, key=lambda label: (spans[label][0], spans[label][1], label))
-    return {v.measure: v for v in values if v.period == latest and not v.disaggregation}
-
-
-def _normalise_array(measure: Measure, x: np.ndarray) -> np.ndarray:
-    """``normalise`` over an array, operation for operation (log values by ``math.log``)."""
-    low, high = measure.goalposts
-    if measure.transform == "log":
-        x = np.array([math.log(max(value, low)) for value in x.tolist()], dtype=float)
-        low, high = math.log(low), math.log(high)
-    score = np.minimum(100.0, np.maximum(0.0, (x - low) / (high - low) * 100.0))
-    return score if measure.higher_is_better else 100.0 - score
-
-
-def _wilson_array(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``wilson_interval`` over arrays, operation for operation."""
-    if np.any(n <= 0):
-        raise ValueError("n must be positive")
-    if np.any((p < 0) | (p > 1)):
-        raise ValueError("p must be within 0..1")
-    z = Z95
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = (z / (1 + z2 / n)) * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
-
-
-def _measure_arrays(measure: Measure, x: np.ndarray, n: np.ndarray):
-    """Which projects have the measure (``x`` is NaN where not), its point score and the
-    score interval's ends (the point where it has no sampling error), as ``_theme``
-    computes them one project at a time."""
-    present = ~np.isnan(x)
-    x = np.where(present, x, measure.goalposts[0])  # a harmless stand-in, masked out later
-    point = _normalise_array(measure, x)
-    low = high = point
-    tested = present & (n != 0) if measure.survey else np.zeros_like(present)
-    if tested.any():
-        ends = _wilson_array(x[tested] / 100.0, n[tested])
-        a, b = (_normalise_array(measure, end * 100.0) for end in ends)
-        low, high = point.copy(), point.copy()
-        low[tested], high[tested] = np.minimum(a, b), np.maximum(a, b)
-    return present, point, low, high
-
-
-def _theme_arrays(framework: Framework, theme, arrays: dict, count: int):
-    """Every project's theme score, interval ends (NaN without data) and coverage ratio."""
-    measures = framework.measures_of(theme.key)
-    if not measures:
-        return np.full(count, math.nan), np.full(count, math.nan), np.full(count, math.nan), None
-    parts = [_measure_arrays(m, *arrays[m.key]) for m in measures]
-    present_count = np.zeros(count, dtype=int)
-    for present, *_ in parts:
-        present_count += present
-    coverage = np.array([round(c / len(measures), 3) for c in present_count.tolist()])
-    results = []
-    for column in (1, 2, 3):  # point, low, high
-        if theme.aggregation == "arithmetic":
-            # weighted_mean's running sums, measure by measure in the framework's order
-            # (adding 0.0 for an absent measure changes no sum).
-            total = np.zeros(count)
-            weighted = np.zeros(count)
-            for m, part in zip(measures, parts, strict=True):
-                present = part[0]
-                total = total + np.where(present, m.weight, 0.0)
-                weighted = weighted + np.where(present, part[column] * m.weight, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                result = weighted / total
-        else:
-            columns = [part[column].tolist() for part in parts]
-            masks = [part[0].tolist() for part in parts]
-            result = np.array(
-                [
-                    weighted_mean(
-                        [(columns[j][i], m.weight) for j, m in enumerate(measures) if masks[j][i]],
-                        theme.aggregation,
-                    )
-                    if present_count[i]
-                    else math.nan
-                    for i in range(count)
-                ],
-                dtype=float,
-            )
-        result[present_count == 0] = math.nan
-        results.append(result)
-    return (*results, coverage)
-
-
-def _rank_ranges(bounds: list[tuple[float, float]]) -> list[dict]:
-    """For each (low, high): the best and worst rank (1 = highest) among all, in n log n."""
-    n = len(bounds)
-    if not n:
-        return []
-    low, high = np.array(bounds, dtype=float).T
-    sorted_lows, sorted_highs = np.sort(low), np.sort(high)
-    best = (1 + n - np.searchsorted(sorted_lows, high, side="right")).tolist()
-    worst = (n - np.searchsorted(sorted_highs, low, side="left")).tolist()
-    return [{"best": b, "worst": w, "of": n} for b, w in zip(best, worst, strict=True)]
-
-
-def _distribution(scores: list[float]) -> dict:
-    if not scores:
-        return {"n": 0, "median": None, "q1": None, "q3": None, "min": None, "max": None}
-    q1, median, q3 = (
-        statistics.quantiles(scores, n=4, method="inclusive")
-        if len(scores) > 1
-        else (scores[0],) * 3
-    )
-    return {
-        "n": len(scores),
-        "median": round(median, 2),
-        "q1": round(q1, 2),
-        "q3": round(q3, 2),
-        "min": scores[0],
-        "max": scores[-1],
-    }

@@ -436,3 +436,143 @@ def test_a_workbook_that_unpacks_beyond_the_cap_is_refused_before_parsing(client
     assert problems_of(bulk(client, org, project_id, as_xlsx(ROWS[:1]), XLSX)) == [
         (1, "body", "unpacks to more than the upload limit allows")
     ]
+
+
+def test_the_streamed_comparison_equals_the_reference_on_a_varied_dataset(client, org, session):
+    """Every format of the comparison (JSON, CSV, SVG, PNG), computed from the latest
+    totals the database keeps, equals the library's reference computation from each public
+    project's values: missing themes, a change of coverage, design effects and effective
+    sample sizes, groups, a log measure under its goalpost, replaced values, a project's own
+    indicator in a later period, and hidden and draft projects left out."""
+    from api.projects import service
+    from api.projects.models import Project
+    from metrics import charts, default_framework
+    from metrics.comparison import Comparison, ComparisonInput, latest_totals
+    from metrics.export import comparison_csv
+
+    extra = "design_effect,effective_sample_size,disaggregation"
+    uploads = {
+        "Coverage changes": [
+            "feels_safe,baseline,2024-01-01,2024-03-31,35,500,,,",
+            "conflict_deaths,baseline,2024-01-01,2024-12-31,12.5,,,,",
+            "feels_safe,endline,2025-01-01,2025-03-31,47,450,,,",
+            "takes_action,endline,2025-01-01,2025-03-31,22,450,,,",
+        ],
+        "Cluster and weighted surveys": [
+            "feels_safe,2025,2025-01-01,2025-06-30,61,800,2.5,,",
+            "takes_action,2025,2025-01-01,2025-06-30,18,800,,310.4,",
+            "conflict_deaths,2025,2025-01-01,2025-12-31,0.01,,,,",
+            "feels_safe,2025,2025-01-01,2025-06-30,55,300,,,sex=female",
+        ],
+        "Every theme, one period": [
+            f"{m.key},2025,2025-01-01,2025-06-30,"
+            f"{(m.goalposts[0] + m.goalposts[1]) / 3},{600 if m.survey else ''},,,"
+            for m in default_framework().measures.values()
+        ],
+        "Hidden": ["feels_safe,2025,2025-01-01,2025-06-30,90,400,,,"],
+        "Draft": ["feels_safe,2025,2025-01-01,2025-06-30,10,400,,,"],
+        "Own indicator last": [
+            "feels_safe,baseline,2024-01-01,2024-03-31,44,400,,,",
+            "cement_houses,later,2025-01-01,2025-03-31,12,300,,,",
+        ],
+        "Replaced": ["feels_safe,2025,2025-01-01,2025-06-30,30,400,,,"],
+    }
+    ids = {}
+    for title, lines in uploads.items():
+        ids[title] = create_project(client, org, title=title)
+        if title == "Own indicator last":
+            indicator = {
+                "key": "cement_houses",
+                "name": "Households building in cement",
+                "theme": "agency",
+                "unit": "percent",
+                "polarity": "higher_is_better",
+                "valid_range": [0, 100],
+                "goalposts": [0, 100],
+                "survey": True,
+            }
+            created = client.post(
+                f"/api/v1/projects/{ids[title]}/indicators", json=indicator, headers=org["member"]
+            )
+            assert created.status_code == 201
+        body = "\n".join([f"{HEADER},{extra}", *lines])
+        assert bulk(client, org, ids[title], body).status_code == 201, title
+    replaced = f"{HEADER},{extra}\nfeels_safe,2025,2025-01-01,2025-06-30,75,420,1.2,,\n"
+    assert bulk(client, org, ids["Replaced"], replaced, replace="true").status_code == 201
+    session.get(Project, ids["Hidden"]).hidden = True
+    session.get(Project, ids["Draft"]).status = "draft"
+    session.flush()
+
+    responses = {
+        fmt: client.get(f"/api/v1/reports/comparison?format={fmt}&highlight={ids['Replaced']}")
+        for fmt in ("json", "csv", "svg", "png")
+    }
+    assert responses["json"].is_streamed and responses["csv"].is_streamed
+    through_api = responses["json"].get_json()
+    public = sorted(p["project"] for p in through_api["projects"] if p["project"] in ids.values())
+    assert public == sorted(
+        ids[t] for t in uploads if t not in ("Hidden", "Draft")
+    )  # and the demo data's projects besides
+    gathered, gathered_values = ComparisonInput(default_framework()), {}
+    for project in sorted(through_api["projects"], key=lambda p: p["project"]):
+        values = service.list_values(session, project["project"], include_superseded=False)
+        gathered_values[project["project"]] = [service._as_value(v) for v in values]
+        gathered.add(
+            project["project"], project["title"], latest_totals(gathered_values[project["project"]])
+        )
+    reference = Comparison(gathered)
+    assert through_api == reference.as_dict()
+    assert through_api["projects"] == one_at_a_time(
+        default_framework(),
+        [
+            (p["project"], p["title"], latest_totals(gathered_values[p["project"]]))
+            for p in through_api["projects"]
+        ],
+    )
+    assert responses["csv"].get_data(as_text=True) == "".join(comparison_csv(reference))
+    for fmt in ("svg", "png"):
+        chart = charts.comparison_chart(reference, fmt, highlight=ids["Replaced"])
+        assert responses[fmt].get_data() == chart, fmt
+    rows = {p["title"]: p for p in through_api["projects"]}
+    assert rows["Coverage changes"]["coverage"]["violence"] == 0.25  # endline: no deaths
+    assert rows["Own indicator last"]["scores"]["violence"] is None  # its latest: own only
+    assert rows["Replaced"]["scores"]["violence"] == 75.0
+    assert (
+        rows["Cluster and weighted surveys"]["intervals"]["violence"]
+        != (rows["Every theme, one period"]["intervals"]["violence"])
+    )
+
+
+def one_at_a_time(framework, projects) -> list[dict]:
+    """The comparison's rows by their definitions, project by project: each one's theme
+    scores as its report computes them (``theme_scores``), and rank ranges by counting the
+    intervals wholly above and not wholly below."""
+    from metrics.report import theme_scores
+
+    rows = []
+    for project_id, title, totals in projects:
+        themes = theme_scores(framework, totals) if totals is not None else {}
+        rows.append(
+            {
+                "project": project_id,
+                "title": title,
+                "scores": {k: t["score"] for k, t in themes.items()},
+                "intervals": {k: t["interval"] for k, t in themes.items()},
+                "coverage": {k: t["coverage"]["ratio"] for k, t in themes.items()},
+                "rank": {},
+            }
+        )
+    for theme in framework.themes:
+        scored = [r for r in rows if r["scores"].get(theme.key) is not None]
+        for row in rows:
+            low, high = row["intervals"].get(theme.key) or (None, None)
+            row["rank"][theme.key] = (
+                {
+                    "best": 1 + sum(1 for o in scored if o["intervals"][theme.key][0] > high),
+                    "worst": sum(1 for o in scored if o["intervals"][theme.key][1] >= low),
+                    "of": len(scored),
+                }
+                if row in scored
+                else None
+            )
+    return rows

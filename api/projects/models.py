@@ -132,6 +132,25 @@ class IndicatorValue(Base):
     )
 
 
+class LatestTotals(Base):
+    """Each project's latest period and that period's totals (values without groups),
+    measure by measure in parallel arrays: what a comparison reads. Kept by triggers on
+    indicator_values in the same transaction as every change (migration 0018); the service
+    never writes it."""
+
+    __tablename__ = "latest_totals"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(64))
+    measures: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    vals: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    sample_sizes: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))
+    design_effects: Mapped[list[float | None]] = mapped_column(ARRAY(Float))
+    effective_sample_sizes: Mapped[list[float | None]] = mapped_column(ARRAY(Float))
+
+
 class SurveyMapping(Base):
     """A project's saved mapping from a survey form's questions and answer choices to
     measures (metrics.survey), by name: one per form, say."""

@@ -42,7 +42,7 @@ from api.projects.schemas import (
 )
 from api.schemas import LIST_OMITTED, page_schema, page_size
 from metrics import charts
-from metrics.export import comparison_csv, report_csv
+from metrics.export import comparison_csv, comparison_json, report_csv
 from metrics.framework import default_framework_document
 
 EDITORS = f"Who: {who('project.edit')}."
@@ -409,12 +409,16 @@ class Comparison(MethodView):
     )
     def get(self, args):
         """Compare projects by country, area, theme, organisation and period"""
-        result = service.comparison(db.session, args, current_principal())
-        highlight = str(args["highlight"]) if args.get("highlight") else None
-        chart_args = {"highlight": highlight} if args["format"] in charts.FORMATS else {}
-        return _chart_or_data(
-            result, args["format"], comparison_csv, charts.comparison_chart, **chart_args
-        )
+        result = service.comparison(db.session, args)
+        fmt = args["format"]
+        if fmt in charts.FORMATS:
+            highlight = str(args["highlight"]) if args.get("highlight") else None
+            chart = charts.comparison_chart(result, fmt, highlight=highlight)
+            return Response(chart, mimetype=charts.FORMATS[fmt])
+        # Scored already: the projects' rows are written as they are sent.
+        if fmt == "csv":
+            return Response(comparison_csv(result), mimetype="text/csv")
+        return Response(comparison_json(result), mimetype="application/json")
 
 
 @blp.route("/projects/<uuid:project_id>/framework")

@@ -7,23 +7,25 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Text, and_, case, cast, func, or_, select, text, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Float, Text, cast, func, literal_column, or_, select, text, true
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
 from api.actors.service import get_actor
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.permissions import can, is_staff
 from api.principal import Principal
-from api.projects.models import IndicatorValue, Project, ProjectIndicator
+from api.projects.models import IndicatorValue, LatestTotals, Project, ProjectIndicator
 from api.projects.placement import place_project_area
 from api.themes.service import check_theme_keys
 from api.visibility import PUBLIC, is_public
 from geo import filters
-from metrics import Framework, FrameworkError, Value, compare, compute_report, default_framework
+from metrics import Framework, FrameworkError, Value, compute_report, default_framework
+from metrics.comparison import Comparison, ComparisonInput
 from metrics.data import Problem, group_text, value_from_row
 from metrics.framework import default_framework_document, load_framework, measure_from_dict
 
@@ -389,111 +391,47 @@ def project_report(
     return report
 
 
-def comparison(session: Session, args: dict, principal: Principal) -> dict:
+def comparison(session: Session, args: dict) -> Comparison:
     """Public projects matching the filters, compared on the standard framework (projects'
-    own indicators are not comparable across projects, so they stay out). A comparison is
-    public whoever asks for it: only public projects take part.
+    own indicators are not comparable across projects, so they stay out of the scores). A
+    comparison is public whoever asks for it: only public projects take part.
 
-    A comparison scores each project's latest period only, so PostgreSQL picks that period
-    (as the metrics library orders periods) and sends its values alone, streamed project
-    by project; the library does the scoring."""
+    Each project is compared at its latest period, which the database keeps with that
+    period's totals (``latest_totals``, one short row per project, kept by triggers): this
+    query lays the totals out in the framework's measure order, one array of numbers per
+    project, and the metrics library scores them all at once. No object per value is made;
+    the projects' rows are written when the response is."""
     framework = default_framework()
-    projects = (
-        select(Project.id, Project.title).where(*_conditions(args, None)).subquery("projects")
-    )
-    value = aliased(IndicatorValue, name="value")
-    other = aliased(IndicatorValue, name="other")
-
-    def current(v):
-        return and_(
-            v.project_id == projects.c.id,
-            v.superseded_at.is_(None),
-            v.measure.in_(list(framework.measures)),
+    totals = LatestTotals.__table__.c
+    positions = select(
+        *(
+            func.array_position(totals.measures, key).label(f"m{j}")
+            for j, key in enumerate(framework.measures)
         )
-
-    # Project by project, through the index: its latest period (the one sorting last by
-    # earliest start, latest end and label, in code-point order as Python sorts text) ...
-    latest = (
-        select(other.period)
-        .where(current(other))
-        .group_by(other.period)
-        .order_by(
-            func.min(other.start_on).desc(),
-            func.max(other.end_on).desc(),
-            other.period.collate("C").desc(),
-        )
-        .limit(1)
-        .correlate(projects)
-        .scalar_subquery()
-    )
-    # ... and that period's values as arrays: PostgreSQL's arrays are parsed in C, so
-    # Python handles one row per project rather than one per value.
-    gathered = (
-        select(
-            *(
-                func.array_agg(column).label(name)
-                for name, column in (
-                    ("measures", value.measure),
-                    ("periods", value.period),
-                    ("starts", value.start_on),
-                    ("ends", value.end_on),
-                    ("values", value.value),
-                    ("sizes", value.sample_size),
-                    ("pillars", value.pillar),
-                    ("paired", value.paired),
-                    ("design_effects", value.design_effect),
-                    ("effective_sizes", value.effective_sample_size),
-                    ("group_keys", value.group_key),
-                    # Groups are rare and never scored: only their text is needed.
-                    ("groups", case((value.group_key != "", cast(value.disaggregation, Text)))),
-                )
+    ).correlate(LatestTotals).lateral("positions")
+    nan = literal_column("'NaN'::float8")
+    numbers = postgresql.array(
+        [
+            func.coalesce(cast(column[positions.c[f"m{j}"]], Float), nan)
+            for column in (
+                totals.vals,
+                totals.sample_sizes,
+                totals.design_effects,
+                totals.effective_sample_sizes,
             )
-        )
-        .where(current(value), value.period == latest)
-        .correlate(projects)
-        .lateral("gathered")
+            for j in range(len(framework.measures))
+        ]
     )
     session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     rows = session.connection().execute(
-        select(cast(projects.c.id, Text), projects.c.title, *gathered.c)
-        .select_from(projects)
-        .join(gathered, true())
-        .where(gathered.c.measures.is_not(None))  # a project without values takes no part
-        .order_by(projects.c.id),
-        execution_options={"stream_results": True, "yield_per": 2000},
+        select(cast(Project.id, Text), Project.title, numbers)
+        .join(LatestTotals, LatestTotals.project_id == Project.id)
+        .join(positions, true())
+        .where(*_conditions(args, None))
+        .order_by(Project.id),
+        execution_options={"stream_results": True, "yield_per": 5000},
     )
-
-    def grouped() -> Iterator[tuple[str, str, list[Value]]]:
-        for project_id, title, *columns in rows:
-            values = [
-                Value(
-                    measure,
-                    period,
-                    start,
-                    end,
-                    number,
-                    size,
-                    tuple(sorted(json.loads(groups).items())) if group_key else (),
-                    pillar,
-                    paired,
-                    design_effect=design_effect,
-                    effective_sample_size=effective_size,
-                )
-                for (
-                    measure,
-                    period,
-                    start,
-                    end,
-                    number,
-                    size,
-                    pillar,
-                    paired,
-                    design_effect,
-                    effective_size,
-                    group_key,
-                    groups,
-                ) in zip(*columns, strict=True)
-            ]
-            yield project_id, title, values
-
-    return compare(framework, grouped())
+    gathered = ComparisonInput(framework)
+    for project_id, title, row_numbers in rows:
+        gathered.add_columns(project_id, title, row_numbers)
+    return Comparison(gathered)

@@ -1,0 +1,371 @@
+"""Comparisons across projects: each project's latest theme scores with their intervals side
+by side, the distribution per theme (median, quartiles) and, instead of a rank by point
+estimate, the range of ranks each project's interval allows.
+
+Every project is scored at once, one array per measure and theme (the same arithmetic, in
+the same order, as ``latest_theme_scores`` does for one project, so the results are
+identical to the last bit). Memory holds a few numbers per project and measure, never an
+object per value; the rows are built a chunk at a time when they are written
+(``Comparison.rows``), so a comparison of 100,000 projects streams."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from metrics.framework import Framework, Measure
+from metrics.report import METHOD, Value
+from metrics.scoring import weighted_mean
+from metrics.stats import Z95
+
+COMPARISON_METHOD = {
+    **METHOD,
+    "ranks": "each project's rank per theme (1 = most peaceful) is the range of ranks its "
+    "95% interval allows: best = 1 + the projects whose interval lies wholly above it, "
+    "worst = the projects whose interval does not lie wholly below it. Projects whose rank "
+    "ranges overlap cannot be told apart; point estimates are never ranked on their own",
+}
+
+ROWS_PER_CHUNK = 2000
+NAN = math.nan
+
+
+class ComparisonInput:
+    """Each project's latest totals, gathered measure by measure into flat arrays of
+    numbers (NaN where a project has no such value): what scoring needs, nothing else."""
+
+    def __init__(self, framework: Framework) -> None:
+        self.framework = framework
+        self.keys = list(framework.measures)
+        self.ids: list[str] = []
+        self.titles: list[str] = []
+        self.has_values = array("b")
+        # values, sample sizes, design effects, effective sample sizes: project-major.
+        self.columns = tuple(array("d") for _ in range(4))
+        self._blank = array("d", [NAN]) * len(self.keys)
+        self._position = {key: j for j, key in enumerate(self.keys)}
+
+    def add(self, project_id: str, title: str, totals: dict[str, Value] | None) -> None:
+        """A project and its latest period's totals by measure (None: it has no values)."""
+        self.ids.append(project_id)
+        self.titles.append(title)
+        self.has_values.append(totals is not None)
+        start = len(self.columns[0])
+        for column in self.columns:
+            column.extend(self._blank)
+        for key, v in (totals or {}).items():
+            j = self._position.get(key)
+            if j is None:  # a project's own indicator: not comparable across projects
+                continue
+            for column, number in zip(
+                self.columns,
+                (v.value, v.sample_size, v.design_effect, v.effective_sample_size),
+                strict=True,
+            ):
+                column[start + j] = NAN if number is None else number
+
+    def add_columns(self, project_id: str, title: str, numbers: Sequence[float]) -> None:
+        """A project whose totals come already in the framework's measure order: values,
+        sample sizes, design effects, effective sample sizes, NaN where missing (the
+        database lays them out so; see api.projects.service.comparison)."""
+        self.ids.append(project_id)
+        self.titles.append(title)
+        self.has_values.append(True)
+        width = len(self.keys)
+        for i, column in enumerate(self.columns):
+            column.extend(numbers[i * width : (i + 1) * width])
+
+    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values and the effective sample sizes, one column per measure."""
+        shape = (len(self.ids), len(self.keys))
+        values, sizes, design_effects, effective = (
+            np.frombuffer(column, dtype=float).reshape(shape) for column in self.columns
+        )
+        return values, effective_sizes(sizes, design_effects, effective)
+
+
+def effective_sizes(
+    sample_sizes: np.ndarray, design_effects: np.ndarray, effective: np.ndarray
+) -> np.ndarray:
+    """``Value.effective_n`` over arrays, 0 where there is none (as scoring treats None):
+    the effective sample size if given, else the sample size over the design effect, else
+    the sample size."""
+    with np.errstate(invalid="ignore"):
+        n = np.where(
+            np.isnan(effective),
+            np.where(np.isnan(design_effects), sample_sizes, sample_sizes / design_effects),
+            effective,
+        )
+    return np.where(np.isnan(sample_sizes) | np.isnan(n), 0.0, n)
+
+
+def latest_totals(values: Iterable[Value]) -> dict[str, Value] | None:
+    """The totals of a project's latest period by measure (``_periods(values)[-1].values``
+    in one light pass), or None when the project has no values at all."""
+    values = values if isinstance(values, list | tuple) else list(values)
+    spans: dict[str, list[date]] = {}
+    for v in values:
+        span = spans.get(v.period)
+        if span is None:
+            spans[v.period] = [v.start, v.end]
+        else:
+            if v.start < span[0]:
+                span[0] = v.start
+            if v.end > span[1]:
+                span[1] = v.end
+    if not spans:
+        return None
+    latest = max(spans, key=lambda label: (spans[label][0], spans[label][1], label))
+    return {v.measure: v for v in values if v.period == latest and not v.disaggregation}
+
+
+@dataclass(frozen=True)
+class _ThemeColumns:
+    """One theme's figures for every project, rounded as they are shown (NaN: no score)."""
+
+    score: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    coverage: np.ndarray
+    best: np.ndarray  # rank range; 0 where the project has no score
+    worst: np.ndarray
+    ranked: int  # how many projects are ranked
+
+
+class Comparison:
+    """A comparison's figures for every project, held as arrays; ``as_dict`` or
+    ``header`` + ``rows`` give the representation."""
+
+    def __init__(self, totals: ComparisonInput) -> None:
+        framework = self.framework = totals.framework
+        self.ids, self.titles = totals.ids, totals.titles
+        self.has_values = np.frombuffer(totals.has_values, dtype=np.int8).astype(bool)
+        values, sizes = totals.matrices()
+        arrays = {
+            key: (np.ascontiguousarray(values[:, j]), np.ascontiguousarray(sizes[:, j]))
+            for j, key in enumerate(totals.keys)
+        }
+        del values, sizes
+        count = len(self.ids)
+        self.themes: dict[str, _ThemeColumns] = {}
+        self.distribution: dict[str, dict] = {}
+        self.caveats: list[str] = []
+        for theme in framework.themes:
+            score, low, high, coverage = _theme_arrays(framework, theme, arrays, count)
+            score, low, high = (_round(a) for a in (score, low, high))
+            indices = np.flatnonzero(~np.isnan(score) & self.has_values)
+            scores = score[indices].tolist()
+            coverages = set(coverage[indices].tolist())
+            self.distribution[theme.key] = _distribution(sorted(scores))
+            if len(coverages) > 1:
+                self.caveats.append(
+                    f"{theme.key}: projects cover different measures "
+                    f"(coverage from {min(coverages):.0%} to "
+                    f"{max(coverages):.0%}): their scores rest on different evidence."
+                )
+            best, worst = np.zeros(count, dtype=int), np.zeros(count, dtype=int)
+            best[indices], worst[indices] = _rank_ranges(low[indices], high[indices])
+            self.distribution[theme.key]["distinguishable"] = int(
+                np.count_nonzero(best[indices] == worst[indices])
+            )
+            self.themes[theme.key] = _ThemeColumns(
+                score, low, high, coverage, best, worst, len(indices)
+            )
+
+    def header(self) -> dict:
+        """Everything but the projects' rows."""
+        framework = self.framework
+        return {
+            "framework": {"id": framework.id, "version": framework.version, "name": framework.name},
+            "method": COMPARISON_METHOD,
+            "distribution": self.distribution,
+            "caveats": self.caveats,
+        }
+
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[dict]:
+        """The projects' rows in order, built a chunk at a time."""
+        stop = len(self.ids) if stop is None else stop
+        for begin in range(start, stop, ROWS_PER_CHUNK):
+            end = min(begin + ROWS_PER_CHUNK, stop)
+            chunk = {
+                key: [
+                    getattr(columns, name)[begin:end].tolist()
+                    for name in ("score", "low", "high", "coverage", "best", "worst")
+                ]
+                for key, columns in self.themes.items()
+            }
+            has_values = self.has_values[begin:end].tolist()
+            for i in range(end - begin):
+                row = {
+                    "project": self.ids[begin + i],
+                    "title": self.titles[begin + i],
+                    "scores": {},
+                    "intervals": {},
+                    "coverage": {},
+                    "rank": {},
+                }
+                for key, (score, low, high, coverage, best, worst) in chunk.items():
+                    if has_values[i]:
+                        scored = score[i] == score[i]
+                        row["scores"][key] = score[i] if scored else None
+                        row["intervals"][key] = [low[i], high[i]] if scored else None
+                        row["coverage"][key] = coverage[i]
+                    row["rank"][key] = (
+                        {"best": best[i], "worst": worst[i], "of": self.themes[key].ranked}
+                        if best[i]
+                        else None
+                    )
+                yield row
+
+    def as_dict(self) -> dict:
+        header = self.header()
+        return {
+            "framework": header["framework"],
+            "method": header["method"],
+            "projects": list(self.rows()),
+            "distribution": header["distribution"],
+            "caveats": header["caveats"],
+        }
+
+    def scores_of(self, theme: str) -> list[float]:
+        """The scores of the projects scored on ``theme``, in the projects' order."""
+        score = self.themes[theme].score
+        return score[~np.isnan(score) & self.has_values].tolist()
+
+    def row_of(self, project_id: str) -> dict | None:
+        try:
+            i = self.ids.index(project_id)
+        except ValueError:
+            return None
+        return next(self.rows(i, i + 1))
+
+
+def compare(framework: Framework, projects: Iterable[tuple[str, str, Iterable[Value]]]) -> dict:
+    """Each project's latest theme scores with their intervals side by side, the
+    distribution per theme and the range of ranks each project's interval allows."""
+    totals = ComparisonInput(framework)
+    for project_id, title, values in projects:
+        totals.add(project_id, title, latest_totals(values))
+    return Comparison(totals).as_dict()
+
+
+def _round(x: np.ndarray) -> np.ndarray:
+    """Python's ``round(x, 2)`` (correctly rounded, unlike NumPy's) of every element."""
+    return np.array([round(value, 2) for value in x.tolist()], dtype=float)
+
+
+def _normalise_array(measure: Measure, x: np.ndarray) -> np.ndarray:
+    """``normalise`` over an array, operation for operation (log values by ``math.log``)."""
+    low, high = measure.goalposts
+    if measure.transform == "log":
+        x = np.array([math.log(max(value, low)) for value in x.tolist()], dtype=float)
+        low, high = math.log(low), math.log(high)
+    score = np.minimum(100.0, np.maximum(0.0, (x - low) / (high - low) * 100.0))
+    return score if measure.higher_is_better else 100.0 - score
+
+
+def _wilson_array(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``wilson_interval`` over arrays, operation for operation."""
+    if np.any(n <= 0):
+        raise ValueError("n must be positive")
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("p must be within 0..1")
+    z = Z95
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = (z / (1 + z2 / n)) * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+
+
+def _measure_arrays(measure: Measure, x: np.ndarray, n: np.ndarray):
+    """Which projects have the measure (``x`` is NaN where not), its point score and the
+    score interval's ends (the point where it has no sampling error), as ``_theme``
+    computes them one project at a time."""
+    present = ~np.isnan(x)
+    x = np.where(present, x, measure.goalposts[0])  # a harmless stand-in, masked out later
+    point = _normalise_array(measure, x)
+    low = high = point
+    tested = present & (n != 0) if measure.survey else np.zeros_like(present)
+    if tested.any():
+        ends = _wilson_array(x[tested] / 100.0, n[tested])
+        a, b = (_normalise_array(measure, end * 100.0) for end in ends)
+        low, high = point.copy(), point.copy()
+        low[tested], high[tested] = np.minimum(a, b), np.maximum(a, b)
+    return present, point, low, high
+
+
+def _theme_arrays(framework: Framework, theme, arrays: dict, count: int):
+    """Every project's theme score, interval ends (NaN without data) and coverage ratio."""
+    measures = framework.measures_of(theme.key)
+    if not measures:
+        nothing = np.full(count, math.nan)
+        return nothing, nothing, nothing, nothing
+    parts = [_measure_arrays(m, *arrays[m.key]) for m in measures]
+    present_count = np.zeros(count, dtype=int)
+    for present, *_ in parts:
+        present_count += present
+    coverage = np.array([round(c / len(measures), 3) for c in present_count.tolist()])
+    results = []
+    for column in (1, 2, 3):  # point, low, high
+        if theme.aggregation == "arithmetic":
+            # weighted_mean's running sums, measure by measure in the framework's order
+            # (adding 0.0 for an absent measure changes no sum).
+            total = np.zeros(count)
+            weighted = np.zeros(count)
+            for m, part in zip(measures, parts, strict=True):
+                present = part[0]
+                total = total + np.where(present, m.weight, 0.0)
+                weighted = weighted + np.where(present, part[column] * m.weight, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result = weighted / total
+        else:
+            columns = [part[column].tolist() for part in parts]
+            masks = [part[0].tolist() for part in parts]
+            result = np.array(
+                [
+                    weighted_mean(
+                        [(columns[j][i], m.weight) for j, m in enumerate(measures) if masks[j][i]],
+                        theme.aggregation,
+                    )
+                    if present_count[i]
+                    else math.nan
+                    for i in range(count)
+                ],
+                dtype=float,
+            )
+        result[present_count == 0] = math.nan
+        results.append(result)
+    return (*results, coverage)
+
+
+def _rank_ranges(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each (low, high): the best and worst rank (1 = highest) among all, in n log n."""
+    n = len(low)
+    sorted_lows, sorted_highs = np.sort(low), np.sort(high)
+    best = 1 + n - np.searchsorted(sorted_lows, high, side="right")
+    worst = n - np.searchsorted(sorted_highs, low, side="left")
+    return best, worst
+
+
+def _distribution(scores: list[float]) -> dict:
+    if not scores:
+        return {"n": 0, "median": None, "q1": None, "q3": None, "min": None, "max": None}
+    q1, median, q3 = (
+        statistics.quantiles(scores, n=4, method="inclusive")
+        if len(scores) > 1
+        else (scores[0],) * 3
+    )
+    return {
+        "n": len(scores),
+        "median": round(median, 2),
+        "q1": round(q1, 2),
+        "q3": round(q3, 2),
+        "min": scores[0],
+        "max": scores[-1],
+    }
