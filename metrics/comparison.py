@@ -37,8 +37,11 @@ NAN = math.nan
 
 
 class ComparisonInput:
-    """Each project's latest totals, gathered measure by measure into flat arrays of
-    numbers (NaN where a project has no such value): what scoring needs, nothing else."""
+    """Each project's latest totals as flat arrays of numbers: what scoring needs, nothing
+    else. A project's totals come as its measure keys and, in one list, their values,
+    sample sizes, design effects and effective sample sizes (NaN where missing), as the
+    database sends them (api.projects.service.comparison); they are laid out one column
+    per measure of the framework at the end, all at once."""
 
     def __init__(self, framework: Framework) -> None:
         self.framework = framework
@@ -46,47 +49,59 @@ class ComparisonInput:
         self.ids: list[str] = []
         self.titles: list[str] = []
         self.has_values = array("b")
-        # values, sample sizes, design effects, effective sample sizes: project-major.
-        self.columns = tuple(array("d") for _ in range(4))
-        self._blank = array("d", [NAN]) * len(self.keys)
-        self._position = {key: j for j, key in enumerate(self.keys)}
+        self._counts = array("q")  # how many totals each project has
+        self._columns = array("q")  # each total's column in the framework (-1: not in it)
+        self._numbers = array("d")  # per project: values, sizes, design effects, effective
+        self._positions: dict[tuple[str, ...], array] = {}
 
     def add(self, project_id: str, title: str, totals: dict[str, Value] | None) -> None:
         """A project and its latest period's totals by measure (None: it has no values)."""
-        self.ids.append(project_id)
-        self.titles.append(title)
-        self.has_values.append(totals is not None)
-        start = len(self.columns[0])
-        for column in self.columns:
-            column.extend(self._blank)
-        for key, v in (totals or {}).items():
-            j = self._position.get(key)
-            if j is None:  # a project's own indicator: not comparable across projects
-                continue
-            for column, number in zip(
-                self.columns,
-                (v.value, v.sample_size, v.design_effect, v.effective_sample_size),
-                strict=True,
-            ):
-                column[start + j] = NAN if number is None else number
+        measures = list(totals or {})
+        numbers = [
+            NAN if number is None else number
+            for field in ("value", "sample_size", "design_effect", "effective_sample_size")
+            for number in (getattr(v, field) for v in (totals or {}).values())
+        ]
+        self.add_totals(project_id, title, measures, numbers, has_values=totals is not None)
 
-    def add_columns(self, project_id: str, title: str, numbers: Sequence[float]) -> None:
-        """A project whose totals come already in the framework's measure order: values,
-        sample sizes, design effects, effective sample sizes, NaN where missing (the
-        database lays them out so; see api.projects.service.comparison)."""
+    def add_totals(
+        self,
+        project_id: str,
+        title: str,
+        measures: Sequence[str],
+        numbers: Sequence[float],
+        *,
+        has_values: bool = True,
+    ) -> None:
         self.ids.append(project_id)
         self.titles.append(title)
-        self.has_values.append(True)
-        width = len(self.keys)
-        for i, column in enumerate(self.columns):
-            column.extend(numbers[i * width : (i + 1) * width])
+        self.has_values.append(has_values)
+        self._counts.append(len(measures))
+        key = tuple(measures)
+        positions = self._positions.get(key)
+        if positions is None:  # most projects share a handful of measure sets
+            index = {k: j for j, k in enumerate(self.keys)}
+            positions = self._positions[key] = array("q", [index.get(k, -1) for k in key])
+        self._columns.extend(positions)
+        self._numbers.extend(numbers)
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
-        """The values and the effective sample sizes, one column per measure."""
+        """The values (NaN where missing) and the effective sample sizes (0 where none),
+        one row per project and one column per measure."""
         shape = (len(self.ids), len(self.keys))
-        values, sizes, design_effects, effective = (
-            np.frombuffer(column, dtype=float).reshape(shape) for column in self.columns
-        )
+        counts = np.frombuffer(self._counts, dtype=np.int64)
+        columns = np.frombuffer(self._columns, dtype=np.int64)
+        numbers = np.frombuffer(self._numbers, dtype=float)
+        rows = np.repeat(np.arange(len(counts)), counts)
+        # Each total's place in its project's list: the project's first number + its index.
+        firsts = np.repeat(4 * (np.cumsum(counts) - counts), counts)
+        place = firsts + np.arange(len(columns)) - np.repeat(np.cumsum(counts) - counts, counts)
+        stride = np.repeat(counts, counts)
+        known = columns >= 0
+        rows, columns, place, stride = rows[known], columns[known], place[known], stride[known]
+        values, sizes, design_effects, effective = (np.full(shape, NAN) for _ in range(4))
+        for k, matrix in enumerate((values, sizes, design_effects, effective)):
+            matrix[rows, columns] = numbers[place + k * stride]
         return values, effective_sizes(sizes, design_effects, effective)
 
 
@@ -256,8 +271,16 @@ def compare(framework: Framework, projects: Iterable[tuple[str, str, Iterable[Va
 
 
 def _round(x: np.ndarray) -> np.ndarray:
-    """Python's ``round(x, 2)`` (correctly rounded, unlike NumPy's) of every element."""
-    return np.array([round(value, 2) for value in x.tolist()], dtype=float)
+    """Python's ``round(x, 2)`` of every element, which is correctly rounded (NumPy's is
+    not): the nearest double to k / 100 for the same integer k, so only the elements whose
+    hundredfold lies within a hair of a tie are left to Python to decide."""
+    scaled = x * 100.0
+    rounded = np.rint(scaled) / 100.0
+    with np.errstate(invalid="ignore"):
+        near_tie = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
+    for i in np.flatnonzero(near_tie).tolist():
+        rounded[i] = round(float(x[i]), 2)
+    return rounded
 
 
 def _normalise_array(measure: Measure, x: np.ndarray) -> np.ndarray:
@@ -310,7 +333,8 @@ def _theme_arrays(framework: Framework, theme, arrays: dict, count: int):
     present_count = np.zeros(count, dtype=int)
     for present, *_ in parts:
         present_count += present
-    coverage = np.array([round(c / len(measures), 3) for c in present_count.tolist()])
+    ratios = np.array([round(c / len(measures), 3) for c in range(len(measures) + 1)])
+    coverage = ratios[present_count]
     results = []
     for column in (1, 2, 3):  # point, low, high
         if theme.aggregation == "arithmetic":
