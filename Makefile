@@ -38,7 +38,11 @@ run: venv db redis smtp
 	@echo "  OpenAPI:       http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "  Mails sent:    .smtp/maildir (the local SMTP server)"
 	@echo "  Sample query:  http://$(HOST):$(PORT)/api/v1/actors?country=CO&theme=gender&f=geojson"
-	@exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) \
+	@echo "  Worker:        webhook deliveries and digests (flask --app wsgi worker)"
+	@# The queue's worker runs beside gunicorn and stops with it (Ctrl-C stops both).
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	.venv/bin/gunicorn -c deploy/gunicorn.conf.py --workers $(WORKERS) \
 		--bind $(HOST):$(PORT) wsgi:app
 
 # Real clients the tests drive: GDAL's OGC API driver; a headless browser with its driver

@@ -112,6 +112,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api.projects.routes import blp as projects_blp
     from api.resources.routes import blp as resources_blp
     from api.themes.routes import blp as themes_blp
+    from api.webhooks.routes import blp as subscriptions_blp
 
     for blueprint in (
         auth_blp,
@@ -127,6 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
         users_blp,
         audit_blp,
         health_blp,
+        subscriptions_blp,
     ):
         api.register_blueprint(blueprint)
     register_commands(app)

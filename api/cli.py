@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -191,7 +192,25 @@ def keys_rotate():
     )
 
 
+@click.command("worker")
+@click.option("--concurrency", type=int, default=None, help="Jobs run at once (threads).")
+@click.option("--pidfile", type=click.Path(dir_okay=False), help="Write the process id here.")
+def worker(concurrency, pidfile):
+    """Run the queue's jobs (webhook deliveries, digests) until SIGTERM or SIGINT."""
+    from api.webhooks.queue import run_worker
+
+    app = current_app._get_current_object()
+    if pidfile:
+        Path(pidfile).write_text(f"{os.getpid()}\n")
+    try:
+        run_worker(app, concurrency=concurrency or app.config["WORKER_CONCURRENCY"])
+    finally:
+        if pidfile:
+            Path(pidfile).unlink(missing_ok=True)
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(worker)
     app.cli.add_command(keys_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)

@@ -143,6 +143,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "TRACK_RECORD_APPROVALS": _int(env, "PEACEMAP_TRACK_RECORD_APPROVALS", 3),
         # Number of reverse proxies in front of the app whose X-Forwarded-For to trust.
         "TRUSTED_PROXIES": _int(env, "PEACEMAP_TRUSTED_PROXIES", 0),
+        # Webhooks (api/webhooks): loopback and private targets only where allowed (tests,
+        # local development); retries wait base, 2 x base, 4 x base... then give up.
+        "WEBHOOKS_ALLOW_PRIVATE": env.get("PEACEMAP_WEBHOOKS_ALLOW_PRIVATE", "false").lower()
+        == "true",
+        "WEBHOOK_RETRY_BASE_SECONDS": _float(env, "PEACEMAP_WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        "WEBHOOK_MAX_ATTEMPTS": _int(env, "PEACEMAP_WEBHOOK_MAX_ATTEMPTS", 8),
+        "WEBHOOK_TIMEOUT_SECONDS": _float(env, "PEACEMAP_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        "WORKER_CONCURRENCY": _int(env, "PEACEMAP_WORKER_CONCURRENCY", 4),
         "RATELIMIT_ENABLED": env.get("PEACEMAP_RATELIMIT_ENABLED", "true").lower() != "false",
         # Counters shared by every worker and process: the project's own Redis by default.
         "RATELIMIT_STORAGE_URI": env.get("PEACEMAP_RATELIMIT_STORAGE")

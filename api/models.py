@@ -15,6 +15,7 @@ from api.projects.models import IndicatorValue, Project, ProjectIndicator
 from api.resources.models import Resource
 from api.revisions.models import Revision
 from api.themes.models import Theme
+from api.webhooks.models import Delivery, DeliveryAttempt, Subscription
 
 __all__ = [
     "AccessToken",
@@ -22,6 +23,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Contribution",
+    "Delivery",
+    "DeliveryAttempt",
     "Flag",
     "IdempotencyRecord",
     "IndicatorValue",
@@ -33,6 +36,7 @@ __all__ = [
     "ProjectIndicator",
     "Resource",
     "Revision",
+    "Subscription",
     "Theme",
     "Translation",
     "User",

@@ -5,7 +5,8 @@ Metrics are prometheus_client's. Under gunicorn (several worker processes) each 
 writes its figures to ``PROMETHEUS_MULTIPROC_DIR`` (set by deploy/gunicorn.conf.py) and a
 scrape sums them over the workers; in one process (``flask run``, tests) they are the
 process's own. Queue figures are read from the database at scrape time, so every worker
-answers the same.
+answers the same: the moderation queue, and the job queue and webhook failures of
+api/webhooks.
 
 ``/metrics`` is for operators: an administrator's bearer token, or the scraper's secret
 ``PEACEMAP_METRICS_TOKEN`` (``Authorization: Bearer <secret>``). Anybody else gets 401/403.
@@ -32,11 +33,13 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import text
 
 from api.db import db
 from api.permissions import require
+from api.webhooks.models import DELIVERY_STATUSES
+from api.webhooks.queue import QUEUE
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # A proxy's id is kept when it is a plain token (a UUID, nginx's $request_id...); anything
@@ -198,6 +201,59 @@ class QueueCollector:
         yield GaugeMetricFamily("peacemap_flags_open", "Flags not yet resolved.", value=open_flags)
 
 
+class PushCollector:
+    """The job queue and webhook deliveries (api/webhooks) as the database holds them."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def collect(self):
+        jobs = GaugeMetricFamily(
+            "peacemap_queue_jobs",
+            "Jobs in the worker's queue, waiting (todo) or running (doing), by queue.",
+            labels=["queue", "status"],
+        )
+        counts = {
+            (queue, status): count
+            for queue, status, count in self.session.execute(
+                text(
+                    "SELECT queue_name, status::text, count(*) FROM procrastinate_jobs "
+                    "WHERE status IN ('todo', 'doing') GROUP BY queue_name, status"
+                )
+            ).all()
+        }
+        for queue in sorted({q for q, _ in counts} | {QUEUE}):
+            for status in ("todo", "doing"):
+                jobs.add_metric([queue, status], counts.get((queue, status), 0))
+        yield jobs
+
+        deliveries = GaugeMetricFamily(
+            "peacemap_webhook_deliveries",
+            "Webhook and digest deliveries by status (failed: given up after every retry).",
+            labels=["status"],
+        )
+        by_status = dict(
+            self.session.execute(
+                text("SELECT status, count(*) FROM deliveries GROUP BY status")
+            ).all()
+        )
+        for status in DELIVERY_STATUSES:
+            deliveries.add_metric([status], by_status.get(status, 0))
+        yield deliveries
+
+        failures = self.session.execute(
+            text(
+                "SELECT count(*) FROM delivery_attempts "
+                "WHERE response_code IS NULL OR response_code NOT BETWEEN 200 AND 299"
+            )
+        ).scalar_one()
+        yield CounterMetricFamily(
+            "peacemap_webhook_failed_attempts",
+            "Webhook attempts that got no 2xx answer (each retry counts).",
+            value=failures,
+        )
+
+
 def metrics_view():
     _require_operator()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
@@ -208,6 +264,7 @@ def metrics_view():
         body = generate_latest(REGISTRY)
     queue = CollectorRegistry()
     queue.register(QueueCollector(db.session))
+    queue.register(PushCollector(db.session))
     body += generate_latest(queue)
     headers = {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
     return Response(body, headers=headers)

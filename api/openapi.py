@@ -66,6 +66,15 @@ LINKS = {
         ),
     ),
     "auth_post_my_tokens": ("token_id", ("auth_delete_my_token",)),
+    "subscriptions_post_subscriptions": (
+        "subscription_id",
+        (
+            "subscriptions_get_subscription_by_id",
+            "subscriptions_patch_subscription_by_id",
+            "subscriptions_get_deliveries",
+            "subscriptions_delete_subscription_by_id",
+        ),
+    ),
 }
 
 

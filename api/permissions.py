@@ -98,6 +98,18 @@ RULES: dict[str, tuple[Rule, str]] = {
         lambda u, project: is_staff(u) or belongs_to(u, _ActorRef(project.actor_id)),
         "member or manager of the project's organisation, moderator or admin",
     ),
+    # Push (api/webhooks): a subscription is its maker's, or its organisation's managers'.
+    "subscription.create": (verified, "signed-in user with a confirmed email address"),
+    "subscription.for_organisation": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    "subscription.manage": (
+        lambda u, s: (
+            u is not None
+            and (
+                s.user_id == u.id or (s.actor_id is not None and manages(u, _ActorRef(s.actor_id)))
+            )
+        ),
+        "the subscription's maker or a manager of its organisation",
+    ),
     "history.read": (
         lambda u, item: is_staff(u) or (item is not None and manages(u, item)),
         "moderator, admin or the actor's manager",

@@ -2,8 +2,10 @@
 # The production-shaped stack on this machine: nginx (buffering reverse proxy) in front of
 # gunicorn (gthread workers), on the project's database.
 #
-#   scripts/prod.sh start    install what is missing, migrate, start gunicorn then nginx
-#   scripts/prod.sh stop     stop both cleanly (gunicorn finishes the requests it has)
+#   scripts/prod.sh start    install what is missing, migrate, start gunicorn, the queue's
+#                            worker (webhooks, digests), then nginx
+#   scripts/prod.sh stop     stop all cleanly (gunicorn finishes the requests it has, the
+#                            worker the deliveries it has started)
 #   scripts/prod.sh status
 #
 # Ports: nginx on 127.0.0.1:$PEACEMAP_HTTP_PORT (58080 + PEACEMAP_PORT_OFFSET), gunicorn on
@@ -140,6 +142,13 @@ start() {
   for ((i = 0; i < instances; i++)); do
     wait_ready "http://127.0.0.1:$((gunicorn_port + i))/healthz" 60
   done
+  if ! running "$run/worker.pid"; then  # the queue's worker: webhook deliveries, digests
+    rm -f "$run/worker.pid"
+    as_app setsid "$root/.venv/bin/flask" --app "$root/wsgi.py" worker --pidfile "$run/worker.pid" \
+      >>"$run/worker.log" 2>&1 </dev/null &
+    for _ in $(seq 1 600); do running "$run/worker.pid" && break; sleep 0.1; done
+    running "$run/worker.pid" || { echo "The worker did not start (see $run/worker.log)" >&2; exit 1; }
+  fi
   sed -e "s|@@RUN@@|$run|g" -e "s|@@DEPLOY@@|$root/deploy|g" \
     -e "s|@@HTTP_PORT@@|$http_port|g" -e "s|@@UPSTREAMS@@|$upstreams|g" \
     -e "s|@@MAX_UPLOAD_BYTES@@|${PEACEMAP_MAX_UPLOAD_BYTES:-50000000}|g" \
@@ -178,13 +187,14 @@ stop() {
   for pidfile in "$run"/gunicorn.pid "$run"/gunicorn-*.pid; do
     [ -e "$pidfile" ] && stop_one "$(basename "$pidfile" .pid)" "$pidfile" TERM
   done
+  stop_one worker "$run/worker.pid" TERM  # finishes the deliveries it has started
   return 0
 }
 
 status() {
   run=$(readlink -f "$run" 2>/dev/null || echo "$run")
   local code=0
-  local names=nginx i
+  local names="nginx worker" i
   for ((i = 0; i < instances; i++)); do names+=" $(instance $i)"; done
   for name in $names; do
     if running "$run/$name.pid"; then echo "$name: running (pid $(cat "$run/$name.pid"))"

@@ -198,3 +198,60 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=60)
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+
+
+class Receiver:
+    """A webhook receiver on an ephemeral loopback port: records every POST and answers
+    with the next status of ``answers`` (the last one repeats)."""
+
+    def __init__(self, answers=(200,)) -> None:
+        import http.server
+
+        self.answers = list(answers)
+        self.received: list[Received] = []
+        self._arrived = threading.Condition()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._arrived:
+                    receiver.received.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    status = receiver.answers[
+                        min(len(receiver.received), len(receiver.answers)) - 1
+                    ]
+                    receiver._arrived.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/peacemap"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 60) -> list[Received]:
+        """The first ``count`` deliveries, waiting for them up to ``timeout`` seconds."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            assert len(self.received) >= count, f"{len(self.received)} of {count} arrived"
+            return self.received[:count]

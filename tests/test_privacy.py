@@ -11,6 +11,13 @@ Location: nobody outside the server learns more than an actor's chosen precision
 - no public response carries the exact point or contacts:
   test_privacy.py::test_exact_coordinates_appear_in_no_public_response,
   test_maps.py::test_no_map_endpoint_gives_away_an_exact_location
+- nor does a webhook or a digest, and an area subscription is no oracle on exact points:
+  test_privacy.py::test_a_webhook_payload_carries_no_exact_point_or_contact,
+  test_webhooks.py::test_the_payload_is_the_public_representation_at_public_precision,
+  test_webhooks.py::test_an_area_subscription_is_no_oracle_on_exact_points,
+  test_webhooks.py::test_a_change_to_private_fields_only_announces_nothing,
+  test_webhooks.py::test_an_actor_hidden_before_delivery_is_dropped_not_sent,
+  test_webhooks.py::test_a_digest_mail_arrives_and_names_only_what_is_public
 - bbox, radius, intersects and distance sort see the public point only:
   test_privacy.py::test_public_cannot_locate_sensitive_actor_by_shrinking_bbox,
   test_privacy.py::test_public_cannot_locate_sensitive_actor_by_radius,
@@ -163,6 +170,17 @@ def test_exact_coordinates_appear_in_no_public_response(client, sensitive):
     ):
         text = client.get(url).get_data(as_text=True)
         assert not any(needle in text for needle in needles), url
+
+
+def test_a_webhook_payload_carries_no_exact_point_or_contact(session, sensitive):
+    from api.webhooks.delivery import payload
+    from api.webhooks.models import Delivery
+
+    event = Delivery(event_type="actor.updated", target_type="actor", target_id=sensitive.id)
+    event.occurred_at = sensitive.created_at
+    text = json.dumps(payload(session, event))
+    assert "Kenema Women's Safe Space" in text
+    assert not any(needle in text for needle in ("11.1873", "7.8764", "safe@example.org", "000000"))
 
 
 def test_public_cannot_locate_sensitive_actor_by_shrinking_bbox(client, sensitive):

@@ -25,6 +25,7 @@ from api.privacy import redact
 from api.resources.service import create_resource
 from api.revisions.service import Provenance
 from api.visibility import is_public
+from api.webhooks import events
 from geo.countries import contains
 
 
@@ -125,6 +126,7 @@ def decide(
     contribution.updated_at = _now()
     log(session, action, moderator.id, contribution=contribution, reason=reason)
     session.flush()
+    events.contribution_decided(session, contribution)
     return contribution
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.content import restore, snapshot
 from api.errors import NotFound
 from api.revisions.models import Revision
+from api.webhooks import events
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def record_revision(
     )
     session.add(revision)
     session.flush()
+    events.content_changed(session, target_type, item, action, changes)
     return revision
 
 
