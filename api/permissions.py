@@ -104,11 +104,9 @@ RULES: dict[str, tuple[Rule, str]] = {
     "subscription.manage": (
         lambda u, s: (
             u is not None
-            and (
-                s.user_id == u.id or (s.actor_id is not None and manages(u, _ActorRef(s.actor_id)))
-            )
+            and (manages(u, _ActorRef(s.actor_id)) if s.actor_id is not None else s.user_id == u.id)
         ),
-        "the subscription's maker or a manager of its organisation",
+        "the subscription's maker; for an organisation's, its managers (while they are)",
     ),
     "history.read": (
         lambda u, item: is_staff(u) or (item is not None and manages(u, item)),

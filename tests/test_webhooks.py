@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import box, mapping, shape
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from standardwebhooks.webhooks import Webhook
 
+from api.accounts.models import Membership
 from api.webhooks.delivery import attempt, backoff
 from api.webhooks.digests import send_due_digests
 from api.webhooks.models import Delivery, Subscription
@@ -109,6 +110,24 @@ def test_an_organisation_subscribes_through_its_manager_only(
     assert made.status_code == 201
     # Its other managers see and manage it too.
     assert client.get(made.headers["Location"], headers=second).status_code == 200
+
+
+def test_a_former_manager_hears_and_reads_nothing_more_of_the_organisation(
+    app, client, session, loopback, receiver, make_actor, make_user, login
+):
+    organisation = make_actor()
+    org_id = str(organisation.id)
+    user = make_user(manager_of=organisation)
+    user_id, manager = user.id, login(user)
+    made = subscribe(client, manager, url=receiver.url, actor_id=org_id)
+    make_actor()
+    session.execute(delete(Membership).where(Membership.user_id == user_id))
+    session.commit()
+    (delivery,) = deliveries_of(session, made.get_json()["id"])
+    run(app, session, delivery)
+    assert receiver.received == [] and delivery.status == "dropped"
+    assert client.get(made.headers["Location"], headers=manager).status_code == 404
+    assert client.get("/api/v1/subscriptions", headers=manager).get_json()["items"] == []
 
 
 @pytest.mark.parametrize(

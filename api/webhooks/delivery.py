@@ -14,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from api.accounts.models import User
 from api.actors.models import Actor
 from api.actors.schemas import ActorSchema
 from api.moderation.models import Contribution
+from api.permissions import can
+from api.principal import Principal
 from api.resources.models import Resource
 from api.resources.schemas import ResourceSchema
 from api.translations import localise, translations_for
@@ -39,6 +42,17 @@ def _public_item(session: Session, model, schema, target_type: str, item_id) -> 
     item = session.get(model, item_id)
     translations = translations_for(session, target_type, [item_id]).get(item_id, {})
     return localise(schema.dump(item), target_type, item.language, translations, None)
+
+
+def entitled(session: Session, subscription: Subscription) -> bool:
+    """Whether the subscription's maker may still receive it: an active account and, for an
+    organisation's subscription, still one of its managers (as the permission table says)."""
+    user = session.get(User, subscription.user_id)
+    if user is None or not user.is_active:
+        return False
+    if subscription.actor_id is None:
+        return True
+    return can(Principal(user=user), "subscription.manage", subscription)
 
 
 def payload(session: Session, delivery: Delivery) -> dict | None:
@@ -80,7 +94,7 @@ def attempt(session: Session, config, delivery_id: uuid.UUID, *, retry: int) -> 
     now = datetime.now(UTC)
     if subscription.paused:
         return None  # stays pending; resuming queues it again
-    body = payload(session, delivery)
+    body = payload(session, delivery) if entitled(session, subscription) else None
     if body is None:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = "dropped", now, None
         return None

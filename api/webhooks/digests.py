@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.accounts.models import User
 from api.mail import MailNotSent, send_mail
-from api.webhooks.delivery import payload
+from api.webhooks.delivery import entitled, payload
 from api.webhooks.models import Delivery, Subscription
 
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
@@ -49,8 +49,9 @@ def send_due_digests(session: Session, config, now: datetime) -> int:
             .limit(MAX_ITEMS)
         ).all()
         lines = []
+        allowed = entitled(session, subscription)
         for delivery in pending:
-            event = payload(session, delivery)
+            event = payload(session, delivery) if allowed else None
             delivery.finished_at = now
             delivery.status = "dropped" if event is None else "digested"
             if event is not None:

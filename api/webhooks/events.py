@@ -21,6 +21,7 @@ from api.privacy import BOOKKEEPING, private_fields
 from api.resources.models import Resource
 from api.visibility import PUBLIC
 from api.webhooks.models import Delivery, Subscription
+from api.webhooks.queue import enqueue
 
 # The topic each kind of public content is announced under, and which of its changes count.
 TOPIC_OF = {"actor": "actors", "resource": "library"}
@@ -88,8 +89,6 @@ def _record(
     target_type: str,
     target_id: uuid.UUID,
 ) -> None:
-    from api.webhooks.queue import enqueue
-
     for subscription in subscriptions:
         delivery = Delivery(
             id=uuid.uuid4(),

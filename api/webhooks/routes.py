@@ -14,6 +14,7 @@ from api.permissions import who
 from api.schemas import PageArgsSchema, page_schema, page_size
 from api.webhooks import service
 from api.webhooks.schemas import (
+    DeliveryAttemptSchema,
     DeliverySchema,
     SubscriptionCreatedSchema,
     SubscriptionCreateSchema,
@@ -37,12 +38,8 @@ def _owned(subscription_id):
 
 
 def _delivery(delivery, attempts) -> dict:
-    return DeliverySchema().dump({**_columns(delivery), "attempt_log": attempts})
-
-
-def _columns(delivery) -> dict:
-    names = DeliverySchema._declared_fields.keys() - {"attempt_log"}
-    return {name: getattr(delivery, name) for name in names}
+    shown = DeliverySchema(exclude=("attempt_log",)).dump(delivery)
+    return shown | {"attempt_log": DeliveryAttemptSchema(many=True).dump(attempts)}
 
 
 @blp.route("")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from shapely.geometry import box
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
@@ -66,9 +66,11 @@ def create_subscription(
 
 
 def _owned(principal: Principal):
-    """Subscriptions the principal made, and those of organisations they manage."""
+    """The principal's own subscriptions, and those of organisations they manage (the
+    list's form of the ``subscription.manage`` rule)."""
     managed = [m.actor_id for m in principal.user.memberships if m.role == "manager"]
-    return or_(Subscription.user_id == principal.user_id, Subscription.actor_id.in_(managed))
+    own = and_(Subscription.actor_id.is_(None), Subscription.user_id == principal.user_id)
+    return or_(own, Subscription.actor_id.in_(managed))
 
 
 def list_subscriptions(
