@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlencode
 
 from flask import Response, current_app, make_response, request
 from sqlalchemy import delete, func
@@ -22,6 +23,9 @@ from api.errors import Unprocessable
 from api.moderation.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+# The web pages' forms carry their key in a hidden field, one per form shown (api.web).
+FORM_FIELD = "idempotency_key"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
 DOC = {
     "in": "header",
@@ -43,10 +47,24 @@ def _request_digest(principal) -> str:
         request.method.encode(),
         request.path.encode(),
         request.query_string,
-        request.get_data(),
+        _body(),
     ):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+def _body() -> bytes:
+    """The request's body; for a form, read already (the CSRF check reads it first), its
+    fields in order."""
+    if request.form:
+        return urlencode(list(request.form.items(multi=True))).encode()
+    return request.get_data()
+
+
+def _key() -> str | None:
+    if key := request.headers.get(HEADER):
+        return key
+    return request.form.get(FORM_FIELD) if request.mimetype in FORM_TYPES else None
 
 
 def _forget_expired(user_id) -> None:
@@ -61,7 +79,7 @@ def _forget_expired(user_id) -> None:
 def idempotent(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get(HEADER)
+        key = _key()
         principal = current_principal()
         if not key or principal.user is None:
             return view(*args, **kwargs)
@@ -86,7 +104,8 @@ def idempotent(view):
         response = view(*args, **kwargs)
         if not isinstance(response, Response):
             response = make_response(response)
-        if 200 <= response.status_code < 300:
+        # A form's answer is a redirect to what it made (303): a resubmit is sent there too.
+        if 200 <= response.status_code < 300 or response.status_code == 303:
             db.session.add(
                 IdempotencyRecord(
                     user_id=principal.user_id,

@@ -1,7 +1,7 @@
 """Deterministic synthetic actors for benchmarks: clustered around 300 real cities.
 
 Same count and seed give the same rows. 95% of actors fall in Gaussian clusters around
-the cities in ``data/cities.csv`` (GeoNames, CC-BY 4.0), with heavy-tailed cluster
+the cities in ``geo/data/cities.csv`` (GeoNames, CC-BY 4.0), with heavy-tailed cluster
 sizes; 5% are spread over land-ish latitudes and take the country under them (or of
 the nearest city when at sea).
 """
@@ -28,7 +28,7 @@ NOISE_SHARE = 0.05
 
 
 def _cities() -> list[dict]:
-    with files("seeds").joinpath("data/cities.csv").open(encoding="utf-8") as handle:
+    with files("geo").joinpath("data/cities.csv").open(encoding="utf-8") as handle:
         return [
             {
                 "name": r["name"],

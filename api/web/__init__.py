@@ -73,7 +73,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     Babel(app, locale_selector=interface_language)
 
-    from api.web import account, errors, find, moderate  # noqa: F401  (their pages join the blueprint)
+    # One module per job; importing one adds its pages to the blueprint.
+    from api.web import (  # noqa: F401
+        account,
+        contribute,
+        errors,
+        find,
+        moderate,
+    )
     from api.web.routes import blp
 
     app.register_blueprint(blp)

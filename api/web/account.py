@@ -75,7 +75,7 @@ class AccountForm(MethodView):
     schema: type
 
     def get(self):
-        return render_template(self.template, values=request.args.to_dict(), errors={})
+        return render_template(self.template, values=request.args, errors={})
 
     @credential_limit  # the API's counter for sign-in, sign-up and codes, per address
     def post(self):

@@ -15,6 +15,7 @@ import marshmallow as ma
 from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 
 from api.accounts.credentials import WEAK_PASSWORD
 from api.accounts.service import PASSWORD_IS_PERSONAL, SIGN_IN_FAILED
@@ -130,6 +131,11 @@ class Invalid(Exception):
         self.status = status
 
 
+def typed() -> MultiDict:
+    """The form as it was posted, to show again (never a password)."""
+    return MultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in SECRET_FIELDS])
+
+
 def show_again(template: str, refusal: Invalid | ProblemError, **context):
     """The page again, with an error summary, the messages by field and what was typed
     (never a password). A service's refusal keeps its status, and what it keeps written
@@ -137,6 +143,5 @@ def show_again(template: str, refusal: Invalid | ProblemError, **context):
     if isinstance(refusal, ProblemError):
         g.keep_changes = refusal.keep_changes
         refusal = Invalid(problem_messages(refusal), refusal.status)
-    typed = {k: v for k, v in request.form.items() if k not in SECRET_FIELDS}
-    html = render_template(template, errors=refusal.errors, values=typed, **context)
+    html = render_template(template, errors=refusal.errors, values=typed(), **context)
     return html, refusal.status

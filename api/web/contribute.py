@@ -1,0 +1,574 @@
+"""Pages of the Contribute job: propose a new actor, an edit, a resource, an observation or
+a translation, and follow one's proposals ("my contributions"): resubmit, withdraw.
+
+Every proposal goes through the contributions service the API's ``POST
+/api/v1/contributions`` calls, loaded by the same envelope and payload schemas, under the
+same permission (api.permissions) and workflow (api.moderation.workflow). This module only
+turns form fields into the API's payload and back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.views import MethodView
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from api.actors import service as actors
+from api.actors.models import ACTOR_KINDS
+from api.actors.routes import represent
+from api.auth import current_principal
+from api.db import db
+from api.errors import NotFound, ProblemError
+from api.idempotency import FORM_FIELD, idempotent
+from api.moderation import contributions as service
+from api.moderation.items import get_item
+from api.moderation.schemas import ContributionCreateSchema
+from api.moderation.workflow import TRANSITIONS
+from api.permissions import can, require
+from api.resources.models import RESOURCE_TYPES
+from api.themes.service import list_themes
+from api.translations import TRANSLATABLE
+from api.visibility import is_public
+from api.web import forms, labels
+from api.web.account import signed_in_page
+from api.web.routes import FORM, blp
+from geo.places import find_place
+from geo.privacy import ORDER
+
+# What each precision lets the public see, in plain words (README, "Location safety").
+PRECISION_WORDS = {
+    "exact": _l(
+        "Exact: the point itself is public. Choose it only for an office or a place that "
+        "anyone may visit, never for where someone lives or hides."
+    ),
+    "locality": _l(
+        "Town: the public sees only a point somewhere within about 10 km. The street and "
+        "the building stay private."
+    ),
+    "region": _l(
+        "Region: the public sees only a point somewhere within about 100 km, such as the province."
+    ),
+    "country": _l("Country: the public sees only the country."),
+}
+STATES = {
+    "awaiting_consent": _l("Waiting for the consent of the organisation's manager"),
+    "submitted": _l("Waiting for a moderator"),
+    "in_review": _l("A moderator is reviewing it"),
+    "changes_requested": _l("Changes requested"),
+    "approved": _l("Published"),
+    "rejected": _l("Not published"),
+    "withdrawn": _l("Withdrawn by you"),
+}
+KINDS = {
+    "new_actor": _l("New actor"),
+    "actor_edit": _l("Edit of an actor"),
+    "new_resource": _l("Library resource"),
+    "new_observation": _l("Observation"),
+    "translation": _l("Translation"),
+}
+RESOURCE_TYPE_WORDS = {
+    "report": _l("Report"),
+    "evaluation": _l("Evaluation"),
+    "brief": _l("Brief"),
+    "tool": _l("Tool"),
+    "dataset": _l("Dataset"),
+    "lesson_from_failure": _l("Lesson from failure"),
+}
+FIELD_WORDS = {
+    "kind": _l("Kind"),
+    "name": _l("Name"),
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "language": _l("Language"),
+    "website": _l("Website"),
+    "themes": _l("Themes"),
+    "working_languages": _l("Working languages"),
+}
+# Languages a proposal's text may be in (any BCP 47 tag through the API).
+CONTENT_LANGUAGES = (
+    *("en", "fr", "es", "ar", "ru", "sw", "pt", "zh", "hi", "bn", "ur", "fa", "ps", "tr"),
+    *("uk", "am", "ti", "so", "ha", "yo", "ig", "rw", "ln", "my", "ne", "id", "ku"),
+)
+# Fields typed as one text, sent as a list: "sw, en" → ["sw", "en"].
+LIST_FIELDS = ("working_languages", "countries")
+ACTOR_TEXTS = ("kind", "name", "summary", "description", "language", "website")
+EDITABLE = (*ACTOR_TEXTS, "themes", "working_languages")
+
+
+# -- form fields ↔ the API's payload --------------------------------------------------------
+
+
+def _texts(form: MultiDict, names: tuple[str, ...]) -> dict:
+    return {name: form[name].strip() for name in names if form.get(name, "").strip()}
+
+
+def _lists(form: MultiDict, names: tuple[str, ...]) -> dict:
+    found = {}
+    for name in names:
+        if name == "themes":
+            chosen = form.getlist("themes")
+        else:
+            chosen = [part.strip() for part in form.get(name, "").split(",") if part.strip()]
+        if chosen:
+            found[name] = chosen
+    return found
+
+
+def _location(form: MultiDict) -> dict:
+    """The point from typed coordinates (the map fills them in) or a named place; the
+    schema then checks it like any other."""
+    latitude, longitude = form.get("latitude", "").strip(), form.get("longitude", "").strip()
+    place = form.get("place", "").strip()
+    if latitude or longitude:
+        try:
+            point = [float(longitude.replace(",", ".")), float(latitude.replace(",", "."))]
+        except ValueError:
+            raise forms.Invalid(
+                {
+                    "location": [
+                        _(
+                            "Enter the latitude and the longitude as numbers, such as -1.29 "
+                            "and 36.82."
+                        )
+                    ]
+                }
+            ) from None
+    elif place:
+        names = {name: code for code, name in get_locale().territories.items()}
+        try:
+            point = list(find_place(place, names))
+        except LookupError:
+            raise forms.Invalid(
+                {
+                    "location": [
+                        _(
+                            "We do not know this place. Type a large town or a country, or "
+                            "coordinates."
+                        )
+                    ]
+                }
+            ) from None
+    else:
+        return {}
+    return {"location": {"type": "Point", "coordinates": point}}
+
+
+def _values_of_location(payload: dict) -> dict:
+    if not (location := payload.get("location")):
+        return {}
+    longitude, latitude = location["coordinates"]
+    return {"latitude": str(latitude), "longitude": str(longitude)}
+
+
+def _as_values(payload: dict) -> MultiDict:
+    """A payload back into form fields (to resubmit what a moderator sent back)."""
+    values = MultiDict()
+    for name, value in payload.items():
+        if name == "themes":
+            for theme in value:
+                values.add("themes", theme)
+        elif name in LIST_FIELDS:
+            values[name] = ", ".join(value)
+        elif name == "texts":
+            for field, text in value.items():
+                values[f"texts.{field}"] = text
+        elif name == "location":
+            values.update(_values_of_location(payload))
+        elif isinstance(value, str):
+            values[name] = value
+    return values
+
+
+def actor_payload(form: MultiDict) -> dict:
+    return {
+        **_texts(form, (*ACTOR_TEXTS, "location_precision")),
+        **_lists(form, ("themes", "working_languages")),
+        **_location(form),
+    }
+
+
+def resource_payload(form: MultiDict) -> dict:
+    return {
+        **_texts(form, ("type", "title", "summary", "url", "language", "published_on")),
+        **_lists(form, ("themes", "countries")),
+    }
+
+
+def observation_payload(form: MultiDict) -> dict:
+    return {
+        **_texts(form, ("text", "language", "observed_on", "location_precision", "actor_id")),
+        **_lists(form, ("themes",)),
+        **_location(form),
+    }
+
+
+def translation_payload(form: MultiDict) -> dict:
+    texts = {
+        name.removeprefix("texts."): value.strip()
+        for name, value in form.items()
+        if name.startswith("texts.") and value.strip()
+    }
+    return {**_texts(form, ("language",)), **({"texts": texts} if texts else {})}
+
+
+def edit_payload(form: MultiDict, actor: dict) -> dict:
+    """What the form changes of the actor's public profile, and a new location if given."""
+    if not any(form.get(name, "").strip() for name in ("name", "kind", "language")):
+        raise forms.Invalid({"name": [_("Fill this in.")]})
+    typed = {name: form.get(name, "").strip() for name in ACTOR_TEXTS}
+    typed.update(
+        themes=form.getlist("themes"),
+        working_languages=_lists(form, ("working_languages",)).get("working_languages", []),
+    )
+    changed = {name: value for name, value in typed.items() if not _same(value, actor.get(name))}
+    if changed.get("website") == "":
+        changed["website"] = None
+    if location := _location(form):
+        changed.update(location, **_texts(form, ("location_precision",)))
+    return changed
+
+
+def _same(typed: str | list, current) -> bool:
+    if isinstance(typed, list):
+        return sorted(typed) == sorted(current or [])
+    return typed == (current or "")
+
+
+@dataclass(frozen=True)
+class Kind:
+    template: str
+    payload: Callable[[MultiDict], dict]
+
+
+PROPOSALS = {
+    "new_actor": Kind("contribute/actor.html", actor_payload),
+    "new_resource": Kind("contribute/resource.html", resource_payload),
+    "new_observation": Kind("contribute/observation.html", observation_payload),
+    "translation": Kind("contribute/translation.html", translation_payload),
+}
+EDIT_TEMPLATE = "contribute/edit.html"
+
+
+# -- the pages ------------------------------------------------------------------------------
+
+
+@blp.context_processor
+def _words():
+    return {
+        "precision_words": PRECISION_WORDS,
+        "precisions": [p.value for p in ORDER],
+        "state_words": STATES,
+        "kind_words": KINDS,
+        "field_words": FIELD_WORDS,
+        "translatable_words": FIELD_WORDS,
+        "content_languages": content_languages,
+        "title_of": title_of,
+        "shown": shown,
+        "format_date": format_date,
+        "new_key": lambda: uuid.uuid4().hex,
+    }
+
+
+def content_languages() -> list[tuple[str, str]]:
+    """The languages a text may be written in, named in the reader's language."""
+    return sorted(
+        ((code, labels.language_name(code)) for code in CONTENT_LANGUAGES),
+        key=lambda pair: pair[1].casefold(),
+    )
+
+
+def title_of(contribution) -> str:
+    """A few words that name a proposal in a list."""
+    payload = contribution.payload
+    texts = payload.get("texts") or {}
+    words = payload.get("name") or payload.get("title") or payload.get("text")
+    return (words or next(iter(texts.values()), "") or "")[:80]
+
+
+def shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    return "—" if value in (None, "") else str(value)
+
+
+def _form_context(**extra) -> dict:
+    principal = current_principal()
+    return {
+        "themes": list_themes(db.session),
+        "actor_kinds": ACTOR_KINDS,
+        "resource_types": [(t, RESOURCE_TYPE_WORDS[t]) for t in RESOURCE_TYPES],
+        "may_contribute": can(principal, "contribution.submit"),
+        **extra,
+    }
+
+
+def _submit(envelope: dict):
+    """Propose, exactly as through the API: its permission, schemas and service."""
+    principal = current_principal()
+    require(principal, "contribution.submit")
+    data = forms.load(ContributionCreateSchema(), envelope)
+    return service.submit(db.session, principal, data)
+
+
+def _proposal_errors(refusal):
+    """The service names a payload's fields under ``payload``: on the form they are fields."""
+    if isinstance(refusal, ProblemError) and refusal.errors and "payload" in refusal.errors:
+        return forms.Invalid(forms.field_messages(refusal.errors["payload"]), refusal.status)
+    return refusal
+
+
+def _sent(contribution):
+    flash(_("Thank you. Your proposal waits for a moderator's review; follow it here."))
+    return redirect(url_for("web.my_contribution", contribution_id=contribution.id), code=303)
+
+
+@blp.get("/contribute")
+@signed_in_page
+def contribute():
+    """What one may propose, and how."""
+    return render_template("contribute/index.html", **_form_context())
+
+
+class Propose(MethodView):
+    """A form for one kind of proposal (new actor, resource, observation)."""
+
+    body_types = FORM
+    decorators = [signed_in_page]
+    kind: str
+
+    def get(self):
+        values = MultiDict(request.args)
+        return render_template(
+            PROPOSALS[self.kind].template, values=values, errors={}, **_form_context()
+        )
+
+    @idempotent
+    def post(self):
+        spec = PROPOSALS[self.kind]
+        try:
+            contribution = _submit({"kind": self.kind, "payload": spec.payload(request.form)})
+        except (ProblemError, forms.Invalid) as refusal:
+            return forms.show_again(spec.template, _proposal_errors(refusal), **_form_context())
+        return _sent(contribution)
+
+
+class ProposeActor(Propose):
+    kind = "new_actor"
+
+
+class ProposeResource(Propose):
+    kind = "new_resource"
+
+
+class ProposeObservation(Propose):
+    kind = "new_observation"
+
+
+class ProposeEdit(MethodView):
+    """An edit of a published actor, previewed as a diff of its public fields first."""
+
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    def get(self, actor_id):
+        actor = public_actor(actor_id)
+        values = _as_values({k: actor.get(k) or "" for k in EDITABLE})
+        return render_template(
+            EDIT_TEMPLATE, values=values, errors={}, **_form_context(actor=actor)
+        )
+
+    @idempotent
+    def post(self, actor_id):
+        actor = public_actor(actor_id)
+        context = _form_context(actor=actor)
+        try:
+            payload = edit_payload(request.form, actor)
+            if not payload:
+                raise forms.Invalid({forms.FORM: [_("Change at least one thing to propose.")]})
+            if "send" not in request.form:  # the preview: checked, not proposed yet
+                forms.load(service.PROPOSAL_SCHEMAS["actor_edit"], payload)
+                values = forms.typed()
+                values.pop(FORM_FIELD)  # the proposal itself gets a key of its own
+                diff = _diff(actor, payload)
+                return render_template(
+                    EDIT_TEMPLATE, values=values, errors={}, diff=diff, **context
+                )
+            contribution = _submit(
+                {"kind": "actor_edit", "target_id": str(actor["id"]), "payload": payload}
+            )
+        except (ProblemError, forms.Invalid) as refusal:
+            return forms.show_again(EDIT_TEMPLATE, _proposal_errors(refusal), **context)
+        return _sent(contribution)
+
+
+def public_actor(actor_id) -> dict:
+    """The actor as the public sees it: an edit is proposed against what one may read."""
+    return represent(actors.get_actor(db.session, actor_id, current_principal()))
+
+
+def _diff(actor: dict, payload: dict) -> list[tuple[str, object, object]]:
+    """(field, what the public sees now, what is proposed), for the public fields changed."""
+    return [
+        (name, actor.get(name), value)
+        for name, value in payload.items()
+        if name not in ("location", "location_precision")
+    ]
+
+
+class ProposeTranslation(MethodView):
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    def get(self, target_type, target_id):
+        original = self._original(target_type, target_id)
+        return render_template(
+            "contribute/translation.html",
+            values=MultiDict(request.args),
+            errors={},
+            **_form_context(original=original, target_type=target_type),
+        )
+
+    @idempotent
+    def post(self, target_type, target_id):
+        original = self._original(target_type, target_id)
+        context = _form_context(original=original, target_type=target_type)
+        try:
+            contribution = _submit(
+                {
+                    "kind": "translation",
+                    "target_type": target_type,
+                    "target_id": str(target_id),
+                    "payload": translation_payload(request.form),
+                }
+            )
+        except (ProblemError, forms.Invalid) as refusal:
+            return forms.show_again(
+                "contribute/translation.html", _proposal_errors(refusal), **context
+            )
+        return _sent(contribution)
+
+    @staticmethod
+    def _original(target_type: str, target_id) -> dict:
+        return original_texts(target_type, target_id)
+
+
+def original_texts(target_type: str, target_id) -> dict:
+    """The published texts to translate, as the public reads them."""
+    item = get_item(db.session, target_type, target_id, current_principal())
+    if not is_public(db.session, target_type, item.id):
+        raise NotFound(f"No {target_type} with id {item.id}.")
+    texts = {field: getattr(item, field) for field in TRANSLATABLE[target_type]}
+    return {"id": item.id, "language": item.language, "texts": texts}
+
+
+# -- my contributions -------------------------------------------------------------------------
+
+
+@blp.get("/my/contributions")
+@signed_in_page
+def my_contributions():
+    """One's proposals, newest first, with their states and moderators' reasons."""
+    principal = current_principal()
+    rows = service.contributions_of(db.session, principal.user_id, {"offset": 0}, limit=200)
+    return render_template("contribute/mine.html", contributions=rows)
+
+
+class MyContribution(MethodView):
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    def get(self, contribution_id):
+        contribution = service.get_contribution(db.session, contribution_id, current_principal())
+        return render_template("contribute/contribution.html", **_about(contribution))
+
+
+def _about(contribution) -> dict:
+    return {
+        "contribution": contribution,
+        "may_withdraw": contribution.state in TRANSITIONS["withdraw"][0],
+        "may_resubmit": contribution.state in TRANSITIONS["resubmit"][0],
+    }
+
+
+class Withdraw(MethodView):
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    def post(self, contribution_id):
+        principal = current_principal()
+        contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
+        try:
+            service.withdraw(db.session, contribution, principal)
+        except ProblemError as problem:
+            flash(forms.in_words(problem.detail))
+        else:
+            flash(_("Your proposal is withdrawn."))
+        return redirect(url_for("web.my_contribution", contribution_id=contribution.id), code=303)
+
+
+class Resubmit(MethodView):
+    """The proposal's form again, filled with what was sent, to change what was asked."""
+
+    body_types = FORM
+    decorators = [signed_in_page]
+
+    def get(self, contribution_id):
+        contribution = service.get_contribution(db.session, contribution_id, current_principal())
+        template, context = _form_for(contribution)
+        values = _as_values(contribution.payload)
+        if contribution.kind == "actor_edit":
+            current = {k: context["actor"].get(k) or "" for k in EDITABLE}
+            values = _as_values({**current, **contribution.payload})
+        return render_template(template, values=values, errors={}, **context)
+
+    def post(self, contribution_id):
+        principal = current_principal()
+        contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
+        template, context = _form_for(contribution)
+        try:
+            if contribution.kind == "actor_edit":
+                payload = edit_payload(request.form, context["actor"])
+            else:
+                payload = PROPOSALS[contribution.kind].payload(request.form)
+            service.resubmit(db.session, contribution, principal, payload)
+        except (ProblemError, forms.Invalid) as refusal:
+            return forms.show_again(template, _proposal_errors(refusal), **context)
+        flash(_("Thank you. Your proposal waits for a moderator's review again."))
+        return redirect(url_for("web.my_contribution", contribution_id=contribution.id), code=303)
+
+
+def _form_for(contribution) -> tuple[str, dict]:
+    """The template and context of a contribution's form, to send it again."""
+    if contribution.kind == "actor_edit":
+        actor = public_actor(contribution.target_id)
+        return EDIT_TEMPLATE, _form_context(actor=actor, resubmit=contribution)
+    extra = {}
+    if contribution.kind == "translation":
+        original = original_texts(contribution.target_type, contribution.target_id)
+        extra = {"original": original, "target_type": contribution.target_type}
+    return PROPOSALS[contribution.kind].template, _form_context(resubmit=contribution, **extra)
+
+
+for rule, view, endpoint in (
+    ("/contribute/actor", ProposeActor, "propose_actor"),
+    ("/contribute/resource", ProposeResource, "propose_resource"),
+    ("/contribute/observation", ProposeObservation, "propose_observation"),
+    ("/actors/<uuid:actor_id>/propose-edit", ProposeEdit, "propose_edit"),
+    (
+        "/translate/<any(actor, resource):target_type>/<uuid:target_id>",
+        ProposeTranslation,
+        "propose_translation",
+    ),
+    ("/my/contributions/<uuid:contribution_id>", MyContribution, "my_contribution"),
+    ("/my/contributions/<uuid:contribution_id>/withdraw", Withdraw, "withdraw"),
+    ("/my/contributions/<uuid:contribution_id>/resubmit", Resubmit, "resubmit"),
+):
+    blp.add_url_rule(rule, view_func=view.as_view(endpoint))
