@@ -5,6 +5,7 @@ from shapely.geometry import Point, box
 
 from geo.countries import contains, countries, country_at
 from geo.geojson import GeometryError, parse_geometry
+from geo.places import find_place
 from geo.privacy import Precision, public_point
 
 
@@ -105,3 +106,16 @@ def test_generalised_point_stays_in_its_country_when_the_cell_centre_is_not():
 def test_generalisation_at_the_edges_of_the_world():
     assert public_point(180, 90, "locality", None) == (179.95, 89.95)
     assert public_point(-180, -90, "region", None) == (-179.5, -89.5)
+
+
+def test_places_are_found_by_name_in_any_case_and_accent():
+    assert find_place("  bogota ") == pytest.approx((-74.08175, 4.60971))
+    assert find_place("Nairobi, KE") == pytest.approx((36.81667, -1.28333))
+    assert find_place("Kenya") == find_place("ke") == countries()["KE"].point
+    assert find_place("Kenia", {"Kenia": "KE"}) == countries()["KE"].point
+
+
+def test_an_unknown_place_or_a_wrong_country_is_not_guessed():
+    for text in ("Atlantis", "Nairobi, UG", ""):
+        with pytest.raises(LookupError):
+            find_place(text)

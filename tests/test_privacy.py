@@ -183,6 +183,16 @@ def test_a_webhook_payload_carries_no_exact_point_or_contact(session, sensitive)
     assert not any(needle in text for needle in ("11.1873", "7.8764", "safe@example.org", "000000"))
 
 
+def test_exact_coordinates_appear_in_no_contribute_page(client, sensitive, make_user, web_sign_in):
+    """The web pages that propose an edit or a translation show what the public sees."""
+    web_sign_in(client, make_user())
+    needles = ("11.1873", "7.8764", "safe@example.org", "000000")
+    for url in (f"/actors/{sensitive.id}/propose-edit", f"/translate/actor/{sensitive.id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not any(needle in response.get_data(as_text=True) for needle in needles), url
+
+
 def test_public_cannot_locate_sensitive_actor_by_shrinking_bbox(client, sensitive):
     lon, lat = EXACT
     # A bbox around the exact point but not the public one finds nothing...

@@ -35,7 +35,6 @@ def _contributions(session, user):
     return session.query(Contribution).filter_by(author_id=user.id).all()
 
 
-
 NEW_ACTOR = {
     "kind": "organisation",
     "name": "Amani Youth Forum",
@@ -139,8 +138,8 @@ def test_precision_levels_are_explained_in_the_readers_language(client, contribu
 
     for precision in ("exact", "locality", "region", "country"):
         assert f'name="location_precision" value="{precision}"' in html
-    assert "10 km" in html and "100 km" in html
-    assert '<html lang="sw"' in html
+    assert "ndani ya takriban km 10" in html  # "within about 10 km"
+    assert "ndani ya takriban km 100" in html
 
 
 def test_resource_proposed(client, contributor, session):

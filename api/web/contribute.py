@@ -74,7 +74,7 @@ KINDS = {
     "translation": _l("Translation"),
 }
 RESOURCE_TYPE_WORDS = {
-    "report": _l("Report"),
+    "report": _l("Report or study"),
     "evaluation": _l("Evaluation"),
     "brief": _l("Brief"),
     "tool": _l("Tool"),
