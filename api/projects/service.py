@@ -106,6 +106,15 @@ def _conditions(args: dict, principal: Principal | None):
         yield or_(Project.start_on.is_(None), Project.start_on <= until)
 
 
+def organisation_projects(session: Session, actor: Actor, principal: Principal) -> list[Project]:
+    """An organisation's projects: all of them, drafts too, for its members and staff (who
+    may create its projects); the public ones for everyone else."""
+    stmt = select(Project).where(Project.actor_id == actor.id)
+    if not can(principal, "project.create", actor):
+        stmt = stmt.where(PUBLIC["project"])
+    return list(session.scalars(stmt.order_by(Project.title, Project.id)))
+
+
 def list_projects(
     session: Session, args: dict, principal: Principal, *, limit: int
 ) -> list[Project]:

@@ -80,6 +80,7 @@ def init_app(app: Flask) -> None:
         errors,
         find,
         moderate,
+        report,
     )
     from api.web.routes import blp
 

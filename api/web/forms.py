@@ -88,9 +88,13 @@ def field_messages(errors: dict, prefix: str = "") -> dict[str, list[str]]:
     (``location.coordinates`` for a nested one), worded for people."""
     flat: dict[str, list[str]] = {}
     for field, rule in errors.items():
-        name = f"{prefix}{field}" if field != "_schema" else FORM
+        if isinstance(field, int):  # an item of a list (``goalposts.1``) is its list's field
+            name = prefix.removesuffix(".") or FORM
+        else:
+            name = f"{prefix}{field}" if field != "_schema" else FORM
         if isinstance(rule, dict):
-            flat.update(field_messages(rule, f"{name}."))
+            for nested, messages in field_messages(rule, f"{name}.").items():
+                flat.setdefault(nested, []).extend(messages)
         else:
             rules = rule if isinstance(rule, list) else [rule]
             flat.setdefault(name, []).extend(in_words(str(r)) for r in rules)

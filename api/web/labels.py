@@ -90,3 +90,28 @@ TARGET_TYPES = {
     "observation": _l("Observation"),
     "project": _l("Project"),
 }
+
+
+# -- the Report job -----------------------------------------------------------------------
+
+THEMES = {
+    "violence": _l("Violence"),
+    "legitimacy": _l("Legitimacy of institutions"),
+    "polarisation": _l("Polarisation"),
+    "agency": _l("Personal agency"),
+    "investment": _l("Investment in peace"),
+}
+
+POLARITIES = {
+    "higher_is_better": _l("Higher is better"),
+    "higher_is_worse": _l("Higher is worse"),
+}
+
+DIRECTIONS = {
+    "improved": _l("improved"),
+    "worsened": _l("worsened"),
+    "mixed": _l("mixed: some measures improved, others worsened"),
+    "no clear change": _l("no clear change"),
+    "not tested": _l("not tested (no sampling uncertainty)"),
+    "not comparable": _l("not comparable (the measures differ)"),
+}

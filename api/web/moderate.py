@@ -66,11 +66,7 @@ def _checked(schema, data: dict) -> tuple[dict, dict[str, list[str]]]:
     try:
         return forms.load(schema, data), {}
     except forms.Invalid as invalid:
-        # A list's item (``country.0``) is the form's one field of that name.
-        errors: dict[str, list[str]] = {}
-        for name, messages in invalid.errors.items():
-            errors.setdefault(name.split(".")[0], []).extend(messages)
-        return data, errors
+        return data, invalid.errors
 
 
 def _filled(args, names) -> dict:
