@@ -109,6 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api.moderation.routes import contributions_blp, moderation_blp
     from api.observations.routes import blp as observations_blp
     from api.ogc.routes import blp as ogc_blp
+    from api.ogc.tiles import blp as ogc_tiles_blp
     from api.projects.routes import blp as projects_blp
     from api.resources.routes import blp as resources_blp
     from api.themes.routes import blp as themes_blp
@@ -125,6 +126,7 @@ def create_app(config: dict | None = None) -> Flask:
         moderation_blp,
         projects_blp,
         ogc_blp,
+        ogc_tiles_blp,
         users_blp,
         audit_blp,
         health_blp,

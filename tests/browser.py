@@ -72,8 +72,13 @@ def served(app) -> Iterator[str]:
         server.server_close()
 
 
-def start_chromium(profile: str):
-    """A headless chromium with the profile's window size and language, its network log on."""
+# WebGL without a GPU (MapLibre): Chromium's software renderer, in place of --disable-gpu.
+WEBGL_FLAGS = ("--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist")
+
+
+def start_chromium(profile: str, *, webgl: bool = False):
+    """A headless chromium with the profile's window size and language, its network log on;
+    with ``webgl``, a software WebGL (for MapLibre)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -84,7 +89,7 @@ def start_chromium(profile: str):
     for flag in (
         "--headless=new",
         "--no-sandbox",
-        "--disable-gpu",
+        *(WEBGL_FLAGS if webgl else ("--disable-gpu",)),
         "--disable-dev-shm-usage",
         "--disable-quic",
         "--no-first-run",

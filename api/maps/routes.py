@@ -21,6 +21,16 @@ MVT = "application/vnd.mapbox-vector-tile"
 # A public tile is the same for every caller; it varies only with these (Accept-Encoding is
 # added by compression), so a CDN can keep one copy per language and coding.
 TILE_CACHE = {"Cache-Control": "public, max-age=300"}
+# The attributes of the tiles' layer 'actors': clusters carry a count, single actors the rest.
+TILE_FIELDS = {
+    "count": "Number",
+    "id": "String",
+    "name": "String",
+    "kind": "String",
+    "country": "String",
+    "themes": "String",
+    "precision": "String",
+}
 ANYONE = "Who: anyone. Public (generalised) locations only."
 
 blp = Blueprint(
@@ -81,12 +91,17 @@ class Tile(MethodView):
     )
     def get(self, args, z, x, y):
         """A Mapbox Vector Tile of the actor map (same filters as the list)"""
-        body = service.tile(db.session, args, z, x, y)
-        if not body:
-            empty = Response(status=204, headers=TILE_CACHE)
-            del empty.headers["Content-Type"]
-            return empty
-        return Response(body, mimetype=MVT, headers=TILE_CACHE)
+        return tile_response(args, z, x, y)
+
+
+def tile_response(args: dict, z: int, x: int, y: int) -> Response:
+    """A tile as every tile URL serves it (these and OGC API - Tiles')."""
+    body = service.tile(db.session, args, z, x, y)
+    if not body:
+        empty = Response(status=204, headers=TILE_CACHE)
+        del empty.headers["Content-Type"]
+        return empty
+    return Response(body, mimetype=MVT, headers=TILE_CACHE)
 
 
 @blp.route("/tiles/tilejson.json")
@@ -109,20 +124,7 @@ class TileJSON(MethodView):
                 "minzoom": 0,
                 "maxzoom": 22,
                 "bounds": [-180, -85.0511, 180, 85.0511],
-                "vector_layers": [
-                    {
-                        "id": "actors",
-                        "fields": {
-                            "count": "Number",
-                            "id": "String",
-                            "name": "String",
-                            "kind": "String",
-                            "country": "String",
-                            "themes": "String",
-                            "precision": "String",
-                        },
-                    }
-                ],
+                "vector_layers": [{"id": "actors", "fields": TILE_FIELDS}],
             }
         )
 

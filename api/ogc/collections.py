@@ -111,6 +111,10 @@ COLLECTIONS = {
 }
 
 
+# The collections whose features are also served as vector tiles (api/ogc/tiles.py).
+TILED = ("actors",)
+
+
 def feature_json(collection: Collection, fields: list[str] | None = None, *, geometry: bool = True):
     """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row; with
     ``fields``, only those properties (none for an empty list); without ``geometry``, a

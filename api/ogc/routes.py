@@ -20,7 +20,7 @@ from api.errors import NotFound, ProblemError, Unprocessable
 from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbox
 from api.http import GEOJSON, json_response, text_response
 from api.ogc import cql2, service
-from api.ogc.collections import COLLECTIONS, queryables
+from api.ogc.collections import COLLECTIONS, TILED, queryables
 from api.ogc.schemas import (
     CollectionSchema,
     CollectionsSchema,
@@ -31,11 +31,13 @@ from api.ogc.schemas import (
 )
 from api.resources.models import RESOURCE_TYPES
 
-# Every class declared here is exercised by tests/test_ogc_filter.py (its conformance test
-# fails on a class that no test names). Not declared: oas30 (the document is OpenAPI 3.1),
-# html (no HTML representation), property-property, functions and arithmetic (refused).
+# Every class declared here is exercised by a test that tests/test_ogc_filter.py names (its
+# conformance test fails on a class that no test exercises). Not declared: oas30 (the
+# document is OpenAPI 3.1), html (no HTML representation), property-property comparisons,
+# functions and arithmetic (refused).
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
+_TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{}"
 CONFORMANCE = [
     _FEATURES.format(1, "core"),
     _FEATURES.format(1, "geojson"),
@@ -54,6 +56,11 @@ CONFORMANCE = [
     _CQL2.format("spatial-functions"),
     _CQL2.format("temporal-functions"),
     _CQL2.format("array-functions"),
+    _TILES.format("core"),
+    _TILES.format("tileset"),
+    _TILES.format("tilesets-list"),
+    _TILES.format("geodata-tilesets"),
+    _TILES.format("mvt"),
 ]
 SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -195,11 +202,12 @@ def check_fields(collection, fields, parameter: str = "fields", error=Unprocessa
         raise error(f"{parameter}: {message}", errors={parameter: [message]})
 
 
-def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
-    link = {"href": href, "rel": rel, "type": type_}
+def web_link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
+    """A link of OGC API documents (RFC 8288 as JSON); ``extra``: e.g. templated=True."""
+    found = {"href": href, "rel": rel, "type": type_, **extra}
     if title:
-        link["title"] = title
-    return link
+        found["title"] = title
+    return found
 
 
 def _describe(session, collection) -> dict:
@@ -212,17 +220,29 @@ def _describe(session, collection) -> dict:
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [service.extent(session, collection)], "crs": CRS84}},
         "links": [
-            _link(
+            web_link(
                 url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
                 "self",
                 "application/json",
             ),
-            _link(items, "items", GEOJSON, "Features"),
-            _link(
+            web_link(items, "items", GEOJSON, "Features"),
+            web_link(
                 url_for("ogc.Queryables", collection_id=collection.id, _external=True),
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 SCHEMA_JSON,
                 "Properties of the features",
+            ),
+            *(
+                [
+                    web_link(
+                        url_for("ogc_tiles.TileSets", collection_id=collection.id, _external=True),
+                        "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                        "application/json",
+                        "Vector tilesets (OGC API - Tiles)",
+                    )
+                ]
+                if collection.id in TILED
+                else []
             ),
         ],
     }
@@ -240,23 +260,31 @@ class Landing(MethodView):
                 "description": "The public map of peacebuilders, library resources and "
                 "local observations.",
                 "links": [
-                    _link(url_for("ogc.Landing", _external=True), "self", "application/json"),
-                    _link(
+                    web_link(url_for("ogc.Landing", _external=True), "self", "application/json"),
+                    web_link(
                         url_for("api-docs.openapi_json", _external=True),
                         "service-desc",
                         "application/vnd.oai.openapi+json;version=3.1",
                     ),
-                    _link(
+                    web_link(
                         url_for("api-docs.openapi_swagger_ui", _external=True),
                         "service-doc",
                         "text/html",
                     ),
-                    _link(
+                    web_link(
                         url_for("ogc.Conformance", _external=True),
                         "conformance",
                         "application/json",
                     ),
-                    _link(url_for("ogc.Collections", _external=True), "data", "application/json"),
+                    web_link(
+                        url_for("ogc.Collections", _external=True), "data", "application/json"
+                    ),
+                    web_link(
+                        url_for("ogc_tiles.TileMatrixSets", _external=True),
+                        "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                        "application/json",
+                        "Tile matrix sets (OGC API - Tiles)",
+                    ),
                 ],
             }
         )
@@ -280,7 +308,7 @@ class Collections(MethodView):
         return json_response(
             {
                 "links": [
-                    _link(url_for("ogc.Collections", _external=True), "self", "application/json")
+                    web_link(url_for("ogc.Collections", _external=True), "self", "application/json")
                 ],
                 "collections": [_describe(db.session, c) for c in COLLECTIONS.values()],
             }
@@ -339,8 +367,8 @@ class Items(MethodView):
             (k, val) for k, val in request.args.items(multi=True) if k not in ("offset", "limit")
         ]
         links = [
-            _link(request.url, "self", GEOJSON),
-            _link(
+            web_link(request.url, "self", GEOJSON),
+            web_link(
                 url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
                 "collection",
                 "application/json",
@@ -348,7 +376,7 @@ class Items(MethodView):
         ]
         if returned == limit and (matched is None or offset + limit < matched):
             links.append(
-                _link(
+                web_link(
                     f"{base}?{urlencode([*kept, ('limit', limit), ('offset', offset + limit)])}",
                     "next",
                     GEOJSON,
@@ -384,8 +412,8 @@ class Item(MethodView):
         if found is None:
             raise NotFound(f"No feature {feature_id} in {collection_id}.")
         links = [
-            _link(request.base_url, "self", GEOJSON),
-            _link(
+            web_link(request.base_url, "self", GEOJSON),
+            web_link(
                 url_for("ogc.CollectionById", collection_id=collection.id, _external=True),
                 "collection",
                 "application/json",
