@@ -232,9 +232,12 @@ def sightings(client, ids) -> dict[str, bool]:
         ]["spatial"]["bbox"][0]
         return west <= 108 and east >= 106 and south <= 49 and north >= 47  # meets the steppe
 
-    def tile_features(z):
+    def tile_features(z, ogc=False):
         x, y = tile_of(*PUBLIC_POINT, z)
-        response = client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt")
+        url = f"/api/v1/tiles/{z}/{x}/{y}.mvt"
+        if ogc:
+            url = f"/api/v1/ogc/collections/actors/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        response = client.get(url)
         if response.status_code == 204:
             return []
         return mapbox_vector_tile.decode(response.data)["actors"]["features"]
@@ -283,6 +286,7 @@ def sightings(client, ids) -> dict[str, bool]:
         "ogc resources extent": in_extent("resources"),
         "tile low zoom": bool(tile_features(3)),
         "tile high zoom": a in {f["properties"].get("id") for f in tile_features(12)},
+        "ogc tile": a in {f["properties"].get("id") for f in tile_features(12, ogc=True)},
         "clusters": shows("/api/v1/actors/clusters?zoom=12&bbox=106,47,108,49", a),
         "export": shows("/api/v1/actors/export?format=geojsonl", a),
         "export csv": shows("/api/v1/actors/export?format=csv", a),
