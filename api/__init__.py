@@ -6,7 +6,18 @@ from flask import Flask, redirect
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, boundary, cors, crypto, http, observability, privacy, replicas, web
+from api import (
+    auth,
+    boundary,
+    cors,
+    crypto,
+    http,
+    language,
+    observability,
+    privacy,
+    replicas,
+    web,
+)
 from api import config as configuration
 from api.db import db
 from api.errors import PeacemapApi
@@ -71,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     cors.init_app(app)  # first request hook: a preflight is answered before any other
     http.init_app(app)
+    language.init_app(app)
     boundary.init_app(app)  # after http's body-type check, which sets upload sizes
     privacy.init_app(app)
     limiter.init_app(app)

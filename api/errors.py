@@ -19,6 +19,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from api.language import interface_language
+from api.problem_texts import describe, localise
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("peacemap")
 
@@ -101,9 +104,10 @@ def problem_response(
 ) -> Response:
     if (page := _page_for_people(status, extra)) is not None:
         return page
+    title, detail, language = localise(status, detail, interface_language(), errors)
     body = {
         "type": type_,
-        "title": HTTPStatus(status).phrase,
+        "title": title,
         "status": status,
         "detail": detail,
         "instance": request.path,
@@ -116,6 +120,8 @@ def problem_response(
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     return response
 
 
@@ -136,23 +142,10 @@ def _field_errors(messages: dict) -> dict:
     return flat
 
 
-def _describe(errors: dict, prefix: str = "") -> list[str]:
-    parts = []
-    for field, rule in errors.items():
-        name = f"{prefix}{field}"
-        if isinstance(rule, dict):
-            parts.extend(_describe(rule, f"{name}."))
-        elif isinstance(rule, list) and all(isinstance(r, str) for r in rule):
-            parts.append(f"{name}: {' '.join(r.rstrip('.') for r in rule)}")
-        else:
-            parts.append(f"{name}: {rule}")
-    return parts
-
-
 def validation_problem(errors: dict) -> Response:
     return problem_response(
         422,
-        "; ".join(_describe(errors)) or "The request is not valid.",
+        "; ".join(describe(errors)[0]) or "The request is not valid.",
         type_=Unprocessable.type,
         errors=errors,
     )

@@ -21,9 +21,10 @@ if ! { [ -f "$stamp" ] && [ "$stamp" -nt pyproject.toml ]; }; then
   touch "$stamp"
 fi
 
-# The web pages' gettext catalogues (api/web/translations/*/messages.po) compiled to .mo,
-# whenever a .po is newer than its .mo (README, "Adding a language").
-for po in api/web/translations/*/LC_MESSAGES/messages.po; do
+# The gettext catalogues (api/web/translations/*/: the web pages' messages.po, the API's
+# problems.po) compiled to .mo, whenever a .po is newer than its .mo (README, "Adding a
+# language").
+for po in api/web/translations/*/LC_MESSAGES/*.po; do
   if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
     .venv/bin/pybabel compile -i "$po" -o "${po%.po}.mo" >/dev/null
   fi

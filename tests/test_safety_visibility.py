@@ -289,6 +289,8 @@ def sightings(client, ids) -> dict[str, bool]:
         "ogc tile": a in {f["properties"].get("id") for f in tile_features(12, ogc=True)},
         "clusters": shows("/api/v1/actors/clusters?zoom=12&bbox=106,47,108,49", a),
         "export": shows("/api/v1/actors/export?format=geojsonl", a),
+        "export sequence": shows("/api/v1/actors/export?format=geojsonseq", a),
+        "translated name search": shows("/api/v1/actors?q=Cercle des femmes de la vallée", a),
         "export csv": shows("/api/v1/actors/export?format=csv", a),
     }
 

@@ -69,7 +69,7 @@ def represent(
     *,
     private=False,
     translations: dict | None = None,
-    wanted: str | None = None,
+    wanted: tuple[str, ...] | str = (),
     listed: bool = False,
 ) -> dict:
     """``listed``: for a list page, which leaves heavy properties out unless asked for."""
@@ -94,7 +94,11 @@ def as_feature(properties: dict) -> dict:
 
 
 def _etag(
-    actor: Actor, args: dict, wanted: str | None, translations: dict | None, private: dict | None
+    actor: Actor,
+    args: dict,
+    wanted: tuple[str, ...],
+    translations: dict | None,
+    private: dict | None,
 ) -> str:
     """Version-based, so it serves If-Match; a variant suffix keeps representations apart.
     Translations change the representation but not the version, so they are part of it;
@@ -105,7 +109,7 @@ def _etag(
     )
     secret = repr(sorted(private.items())) if private is not None else ""
     variant = "|".join(
-        [args.get("f") or "", fields, args.get("include") or "", wanted or "", stamps, secret]
+        [args.get("f") or "", fields, args.get("include") or "", ",".join(wanted), stamps, secret]
     )
     if variant == "|||||":
         return version_etag(actor.version)

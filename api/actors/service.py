@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, literal, or_, select, union
+from sqlalchemy.orm import Session, aliased
 
 from api.actors.models import Actor
 from api.content import place, place_area, refresh_public_area, replace_location, snapshot
 from api.errors import NotFound
+from api.moderation.models import Translation
 from api.observations.service import follow_actor_precision
 from api.permissions import can, is_staff
 from api.principal import Principal
@@ -142,7 +143,22 @@ def _conditions(args: dict, principal: Principal):
     if since := args.get("updated_since"):
         yield Actor.updated_at >= since
     if q := args.get("q"):
-        yield or_(Actor.search_vector.op("@@")(_tsquery(q)), literal(q).op("<%")(Actor.name))
+        yield Actor.id.in_(_matching_ids(q))
+
+
+def _matching_ids(q: str):
+    """Actors whose texts match ``q``: words of the name or summary, a name close enough
+    (typos), or a translated name close enough; each branch served by its own index."""
+    actor, translation = aliased(Actor), aliased(Translation)
+    return union(
+        select(actor.id).where(
+            or_(actor.search_vector.op("@@")(_tsquery(q)), literal(q).op("<%")(actor.name))
+        ),
+        select(translation.target_id).where(
+            translation.target_type == "actor",
+            literal(q).op("<%")(translation.texts["name"].astext),
+        ),
+    )
 
 
 def _tsquery(q: str):

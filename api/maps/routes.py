@@ -11,11 +11,13 @@ from marshmallow import validate as v
 
 from api.db import db
 from api.http import GEOJSON, json_response
+from api.language import preferences, prepared_for
 from api.maps import service
 from api.maps.schemas import ChangesSchema, ClusterFeatureCollectionSchema, TileJSONSchema
 from api.ogc.routes import ItemsArgsSchema, check_fields
 from api.ogc.schemas import OGCFeatureCollectionSchema
 from api.ratelimit import tile_limit
+from api.translations import record_feature_languages
 
 MVT = "application/vnd.mapbox-vector-tile"
 # A public tile is the same for every caller; it varies only with these (Accept-Encoding is
@@ -95,8 +97,11 @@ class Tile(MethodView):
 
 
 def tile_response(args: dict, z: int, x: int, y: int) -> Response:
-    """A tile as every tile URL serves it (these and OGC API - Tiles')."""
-    body = service.tile(db.session, args, z, x, y)
+    """A tile as every tile URL serves it (these and OGC API - Tiles'): lone actors named
+    in the reader's language."""
+    language = preferences()
+    prepared_for(language)
+    body = service.tile(db.session, args, z, x, y, language)
     if not body:
         empty = Response(status=204, headers=TILE_CACHE)
         del empty.headers["Content-Type"]
@@ -139,7 +144,10 @@ class Clusters(MethodView):
     )
     def get(self, args):
         """Clustered actors for a bbox and zoom (GeoJSON)"""
-        return json_response(service.clusters(db.session, args, args["zoom"]), mimetype=GEOJSON)
+        language = preferences()
+        prepared_for(language)
+        found = service.clusters(db.session, args, args["zoom"], language)
+        return json_response(found, mimetype=GEOJSON)
 
 
 @blp.route("/actors/changes")
@@ -154,7 +162,9 @@ class Changes(MethodView):
     )
     def get(self, args):
         """What changed on the actor map since your last sync"""
-        return json_response(service.changes(db.session, args.get("since"), args["limit"]))
+        found = service.changes(db.session, args.get("since"), args["limit"], preferences())
+        record_feature_languages(c["feature"] for c in found["changes"] if "feature" in c)
+        return json_response(found)
 
 
 @blp.route("/actors/export")
@@ -181,7 +191,9 @@ class Export(MethodView):
         check_fields(service.ACTORS, args.get("fields"))
         fmt = args["format"]
         media_type, extension = service.EXPORT_FORMATS[fmt]
-        lines = service.export(db.session, args, fmt)
+        language = preferences()
+        prepared_for(language)
+        lines = service.export(db.session, args, fmt, language)
         return Response(
             stream_with_context(lines),
             mimetype=media_type,

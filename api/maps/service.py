@@ -19,6 +19,7 @@ from api.http import GEOJSON
 from api.ogc.collections import COLLECTIONS, feature_json
 from api.ogc.service import conditions
 from api.revisions.models import Revision
+from api.translations import localised_text
 from geo import tiles
 from metrics.export import SafeWriter
 
@@ -38,7 +39,14 @@ FILTERS = ("kind", "theme", "country", "datetime", "bbox")
 SETTLE = timedelta(seconds=2)
 
 
-def tile(session: Session, args: dict, z: int, x: int, y: int) -> bytes:
+def _tile_properties(language: tuple[str, ...]) -> dict:
+    return {**TILE_PROPERTIES, "name": localised_text("actor", Actor, "name", language)}
+
+
+def tile(
+    session: Session, args: dict, z: int, x: int, y: int, language: tuple[str, ...] = ()
+) -> bytes:
+    """The tile's bytes; lone actors named in the reader's ``language`` where translated."""
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise Unprocessable(
             f"x and y must be within 0..{2**z - 1} at zoom {z}.",
@@ -46,21 +54,29 @@ def tile(session: Session, args: dict, z: int, x: int, y: int) -> bytes:
         )
     if z <= tiles.CELL_LEVELS and not any(args.get(k) for k in FILTERS):
         stmt = tiles.cell_level_mvt(
-            ACTORS.geometry, Actor.id, TILE_PROPERTIES, [ACTORS.visible], z, x, y, "actors"
+            ACTORS.geometry,
+            Actor.id,
+            _tile_properties(language),
+            [ACTORS.visible],
+            z,
+            x,
+            y,
+            "actors",
         )
     else:
+        where = conditions(ACTORS, args)
         stmt = tiles.mvt(
-            ACTORS.geometry, Actor.id, TILE_PROPERTIES, conditions(ACTORS, args), z, x, y, "actors"
+            ACTORS.geometry, Actor.id, _tile_properties(language), where, z, x, y, "actors"
         )
     return bytes(session.scalar(stmt) or b"")
 
 
-def clusters(session: Session, args: dict, zoom: int) -> dict:
+def clusters(session: Session, args: dict, zoom: int, language: tuple[str, ...] = ()) -> dict:
     cell = 360.0 / (2**zoom) / 8  # eight cells per 256-pixel tile width
     stmt = tiles.clusters(
         ACTORS.geometry,
         Actor.id,
-        {"name": Actor.name, "kind": cast(Actor.kind, Text)},
+        {"name": localised_text("actor", Actor, "name", language), "kind": cast(Actor.kind, Text)},
         conditions(ACTORS, args),
         cell,
     )
@@ -92,7 +108,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ) from None
 
 
-def changes(session: Session, cursor: str | None, limit: int) -> dict:
+def changes(
+    session: Session, cursor: str | None, limit: int, language: tuple[str, ...] = ()
+) -> dict:
     """Actors created or changed since the cursor: public ones as features, the rest as
     tombstones (archived, hidden, unpublished), so a client's cache never keeps what the
     public may no longer see. Tombstones only name actors that were public once."""
@@ -112,7 +130,7 @@ def changes(session: Session, cursor: str | None, limit: int) -> dict:
             Actor.id,
             Actor.updated_at,
             public.label("public"),
-            cast(feature_json(ACTORS), Text).label("feature"),
+            cast(feature_json(ACTORS, language=language), Text).label("feature"),
         )
         .where(*where, or_(public, Actor.status == "archived", Actor.hidden, was_public))
         .order_by(Actor.updated_at, Actor.id)
@@ -157,7 +175,7 @@ RS = "\x1e"  # RFC 8142: every GeoJSON text of a sequence starts with a record s
 ISO_8601_UTC = 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
 
 
-def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
+def export(session: Session, args: dict, fmt: str, language: tuple[str, ...] = ()) -> Iterator[str]:
     """The public map (or its filtered part), streamed from a server-side cursor: constant
     memory whatever its size. (The caller keeps the request context alive meanwhile.)"""
     where = conditions(ACTORS, args)
@@ -165,7 +183,7 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
         stmt = (
             select(
                 Actor.id,
-                Actor.name,
+                localised_text("actor", Actor, "name", language),
                 Actor.kind,
                 func.array_to_string(Actor.themes, ";"),
                 Actor.country,
@@ -181,7 +199,7 @@ def export(session: Session, args: dict, fmt: str) -> Iterator[str]:
         )
     else:
         stmt = (
-            select(cast(feature_json(ACTORS, args.get("fields")), Text))
+            select(cast(feature_json(ACTORS, args.get("fields"), language=language), Text))
             .where(*where)
             .order_by(Actor.id)
         )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 
 from sqlalchemy import JSON, ColumnElement, and_, cast, func, literal, null
+from sqlalchemy.dialects.postgresql import JSONB
 
 from api.actors.models import Actor
 from api.observations.models import Observation
 from api.resources.models import Resource
+from api.translations import TRANSLATABLE, localised_texts
 from api.visibility import PUBLIC
 
 COORDINATE_DECIMALS = 5  # ~1 m: public points are already generalised to their precision
@@ -115,21 +117,48 @@ COLLECTIONS = {
 TILED = ("actors",)
 
 
-def feature_json(collection: Collection, fields: list[str] | None = None, *, geometry: bool = True):
+def feature_json(
+    collection: Collection,
+    fields: list[str] | None = None,
+    *,
+    geometry: bool = True,
+    language: tuple[str, ...] = (),
+):
     """A GeoJSON Feature built by PostgreSQL, as json: no Python work per row; with
     ``fields``, only those properties (none for an empty list); without ``geometry``, a
-    null one. (Each expression is built once: building it costs more than running it.)"""
+    null one; with the reader's ``language`` (api.language), the texts in it where
+    translated and their ``text_languages``. (Each expression is built once: building it
+    costs more than running it; the readers' languages are many, so the cache is bounded.)"""
     chosen = tuple(sorted(fields)) if fields is not None else None
-    return _feature_json(collection.id, chosen, geometry)
+    return _feature_json(collection.id, chosen, geometry, language)
 
 
-@cache
-def _feature_json(collection_id: str, fields: tuple[str, ...] | None, geometry: bool):
+# collection -> the translations' target type (api.translations.TRANSLATABLE)
+TRANSLATED = {"actors": "actor", "resources": "resource"}
+
+
+@lru_cache(maxsize=512)
+def _feature_json(
+    collection_id: str,
+    fields: tuple[str, ...] | None,
+    geometry: bool,
+    language: tuple[str, ...],
+):
     collection = COLLECTIONS[collection_id]
+    target_type = TRANSLATED.get(collection_id)
+    overlaid = [
+        name
+        for name in (TRANSLATABLE[target_type] if target_type and language else ())
+        if name in collection.properties and (fields is None or name in fields)
+    ]
     properties = []
     for name, column in collection.properties.items():
-        if fields is None or name in fields:
+        if (fields is None or name in fields) and name not in overlaid:
             properties += [literal(name), column]
+    properties = func.json_build_object(*properties)
+    if overlaid:
+        texts = localised_texts(target_type, collection.model, overlaid, language)
+        properties = cast(properties, JSONB).op("||")(texts)
     return func.json_build_object(
         "type",
         "Feature",
@@ -140,7 +169,7 @@ def _feature_json(collection_id: str, fields: tuple[str, ...] | None, geometry: 
         if geometry
         else null(),
         "properties",
-        func.json_build_object(*properties),
+        properties,
     )
 
 

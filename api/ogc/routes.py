@@ -19,6 +19,7 @@ from api.db import db
 from api.errors import NotFound, ProblemError, Unprocessable
 from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbox
 from api.http import GEOJSON, json_response, text_response
+from api.language import preferences, prepared_for
 from api.ogc import cql2, service
 from api.ogc.collections import COLLECTIONS, TILED, queryables
 from api.ogc.schemas import (
@@ -30,6 +31,7 @@ from api.ogc.schemas import (
     OGCFeatureSchema,
 )
 from api.resources.models import RESOURCE_TYPES
+from api.translations import record_feature_languages
 
 # Every class declared here is exercised by a test that tests/test_ogc_filter.py names (its
 # conformance test fails on a class that no test exercises). Not declared: oas30 (the
@@ -358,8 +360,10 @@ class Items(MethodView):
         check_fields(collection, args.get("fields"))
         check_fields(collection, args.get("properties"), "properties", ProblemError)
         limit, offset = args["limit"], args["offset"]
+        language = preferences()
+        prepared_for(language)
         features, returned = service.features_page(
-            db.session, collection, args, limit=limit, offset=offset
+            db.session, collection, args, limit=limit, offset=offset, language=language
         )
         matched = service.number_matched(db.session, collection, args)
         base = url_for("ogc.Items", collection_id=collection.id, _external=True)
@@ -408,9 +412,10 @@ class Item(MethodView):
     def get(self, collection_id, feature_id):
         """One feature"""
         collection = _collection(collection_id)
-        found = service.feature(db.session, collection, feature_id)
+        found = service.feature(db.session, collection, feature_id, preferences())
         if found is None:
             raise NotFound(f"No feature {feature_id} in {collection_id}.")
+        record_feature_languages([json.loads(found)])
         links = [
             web_link(request.base_url, "self", GEOJSON),
             web_link(

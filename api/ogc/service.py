@@ -4,7 +4,7 @@ assembled in the database, counts are capped, and every filter works on public g
 from __future__ import annotations
 
 import uuid
-from functools import cache
+from functools import lru_cache
 
 from sqlalchemy import JSON, Text, bindparam, func, literal, select
 from sqlalchemy.orm import Session
@@ -65,11 +65,21 @@ def sortable(collection: Collection) -> list[str]:
 
 
 def features_page(
-    session: Session, collection: Collection, args: dict, *, limit: int, offset: int
+    session: Session,
+    collection: Collection,
+    args: dict,
+    *,
+    limit: int,
+    offset: int,
+    language: tuple[str, ...] = (),
 ) -> tuple[str, int]:
-    """The JSON text of one page's features array, and how many features it holds."""
+    """The JSON text of one page's features array, and how many features it holds; texts
+    in the reader's ``language`` where translated."""
     feature = feature_json(
-        collection, args.get("properties"), geometry=not args.get("skip_geometry", False)
+        collection,
+        args.get("properties"),
+        geometry=not args.get("skip_geometry", False),
+        language=language,
     )
     page = (
         select(feature.label("feature"))
@@ -98,15 +108,18 @@ def number_matched(session: Session, collection: Collection, args: dict) -> int 
     return None if total > COUNT_CAP else total
 
 
-def feature(session: Session, collection: Collection, feature_id: uuid.UUID) -> str | None:
-    return session.scalar(_feature_statement(collection.id), {"feature_id": feature_id})
+def feature(
+    session: Session, collection: Collection, feature_id: uuid.UUID, language: tuple[str, ...] = ()
+) -> str | None:
+    statement = _feature_statement(collection.id, language)
+    return session.scalar(statement, {"feature_id": feature_id})
 
 
-@cache
-def _feature_statement(collection_id: str):
+@lru_cache(maxsize=512)
+def _feature_statement(collection_id: str, language: tuple[str, ...]):
     # Built once: constructing the JSON expression costs more than running the query.
     collection = COLLECTIONS[collection_id]
-    return select(feature_json(collection).cast(Text)).where(
+    return select(feature_json(collection, language=language).cast(Text)).where(
         collection.visible, collection.model.id == bindparam("feature_id")
     )
 

@@ -1,0 +1,192 @@
+"""Problem details in the reader's language: ``title`` and ``detail`` of every problem
+(api.errors) translated into the interface languages, falling back to English.
+
+The texts are gettext messages of their own domain, ``problems``
+(``api/web/translations/<language>/LC_MESSAGES/problems.po``, template
+``api/web/problems.pot``), apart from the web pages' ``messages``. Code raises problems in
+English, with their values already in; a detail is translated when it is one of the
+messages below, whole or, for a validation problem, rule by rule. A message with values
+is written with named placeholders (``No {item} with id {id}.``): the detail is matched
+against it, and the values are put into the translation. Anything else stays English,
+and ``Content-Language`` says so.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from http import HTTPStatus
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+from api.language import DEFAULT
+
+DIRECTORY = Path(__file__).parent / "web" / "translations"
+DOMAIN = "problems"
+
+
+def N_(message: str) -> str:  # gettext's name for "extract now, translate on use"
+    return message
+
+
+# Titles: the HTTP status phrases the API answers with.
+TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    406: N_("Not Acceptable"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    412: N_("Precondition Failed"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    428: N_("Precondition Required"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+
+DETAILS = (
+    # routing and HTTP (werkzeug's own texts)
+    N_(
+        "The requested URL was not found on the server. If you entered the URL manually "
+        "please check your spelling and try again."
+    ),
+    N_("The method is not allowed for the requested URL."),
+    N_("Send the request body as {types} (got {got})."),
+    # access
+    N_("Sign in to do this."),
+    N_("Send credentials as 'Authorization: Bearer <token>'."),
+    N_("The token is not valid: unknown, expired or revoked, or its account is suspended."),
+    N_("Only a {role} may do this."),
+    N_("Only the author may do this."),
+    N_(
+        "Requests with credentials or that change data are accepted only from the origins "
+        "in PEACEMAP_CORS_ORIGINS; {origin} is not one."
+    ),
+    # things that are not there
+    N_("No {item} with id {id}."),
+    N_("No collection {collection}; see /api/v1/ogc/collections."),
+    N_("No feature {feature} in {collection}."),
+    # versions and conflicts
+    N_("This request must carry an If-Match header with the resource's current ETag."),
+    N_('The resource has changed since you read it: its current ETag is "{etag}".'),
+    N_("The request conflicts with data that already exists."),
+    N_("The request conflicts with data that already exists (rule {rule})."),
+    N_("You already have an open flag on this item."),
+    N_("Four eyes: nobody moderates their own contribution."),
+    # failures
+    N_("An unexpected error happened; it was logged as {error_id}."),
+    N_(
+        "The database is not answering at the moment; nothing was changed. Try again in "
+        "{seconds} seconds (logged as {error_id})."
+    ),
+    N_("The request is not valid."),
+)
+
+# The rules of a validation problem (marshmallow's and the input boundary's), one by one.
+RULES = (
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Field may not be null."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid UUID."),
+    N_("Not a valid datetime."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Invalid input type."),
+    N_("Must be one of: {choices}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Longer than maximum length {max}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+)
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _pattern(message: str) -> re.Pattern:
+    parts = _PLACEHOLDER.split(message)
+    # split() alternates literal text and placeholder names
+    regex = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(regex, re.DOTALL)
+
+
+_DETAILS = [(message, _pattern(message)) for message in DETAILS]
+_RULES = [(message, _pattern(message)) for message in RULES]
+
+
+@cache
+def _catalogue(language: str) -> NullTranslations:
+    if language == DEFAULT:
+        return NullTranslations()
+    return Translations.load(str(DIRECTORY), [language], domain=DOMAIN)
+
+
+def _translate(text: str, messages: list, catalogue: NullTranslations) -> str | None:
+    """``text`` in the catalogue's language, or None when it is none of ``messages``."""
+    for message, pattern in messages:
+        match = pattern.fullmatch(text)
+        if match:
+            translated = catalogue.gettext(message)
+            return None if translated == message else translated.format(**match.groupdict())
+    return None
+
+
+def translate_rule(rule: str, language: str) -> str | None:
+    """One validation rule (as marshmallow words it, its full stop optional)."""
+    found = _translate(rule.rstrip(".") + ".", _RULES, _catalogue(language))
+    return found.rstrip(".") if found is not None else None
+
+
+def describe(errors: dict, language: str = DEFAULT, prefix: str = "") -> tuple[list[str], bool]:
+    """A validation problem's rules as ``field: rule`` texts, and whether every rule was
+    translated (English always is)."""
+    parts, complete = [], True
+    for field, rule in errors.items():
+        name = f"{prefix}{field}"
+        if isinstance(rule, dict):
+            nested, nested_complete = describe(rule, language, f"{name}.")
+            parts.extend(nested)
+            complete = complete and nested_complete
+        elif isinstance(rule, list) and all(isinstance(r, str) for r in rule):
+            texts = [r.rstrip(".") for r in rule]
+            if language != DEFAULT:
+                translated = [translate_rule(r, language) for r in texts]
+                complete = complete and None not in translated
+                texts = [t or r for t, r in zip(translated, texts, strict=True)]
+            parts.append(f"{name}: {' '.join(texts)}")
+        else:
+            parts.append(f"{name}: {rule}")
+            complete = complete and language == DEFAULT
+    return parts, complete
+
+
+def localise(
+    status: int, detail: str, language: str, errors: dict | None = None
+) -> tuple[str, str, str]:
+    """(title, detail, Content-Language) of a problem for a reader of ``language``; a
+    validation problem's detail (made by ``describe``) is translated rule by rule."""
+    catalogue = _catalogue(language)
+    title = catalogue.gettext(TITLES.get(status, HTTPStatus(status).phrase))
+    if language == DEFAULT:
+        return title, detail, DEFAULT
+    translated = _translate(detail, _DETAILS, catalogue)
+    if translated is None and errors and detail == "; ".join(describe(errors)[0]):
+        parts, complete = describe(errors, language)
+        translated = "; ".join(parts) if complete else None
+    if translated is None:
+        return title, detail, f"{language}, {DEFAULT}"  # the detail stayed English
+    return title, translated, language
