@@ -2,14 +2,14 @@
 on the names in the translations table, for the same word-similarity match as the
 original names' ``ix_actors_name_trgm``.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
