@@ -2,14 +2,14 @@
 on the names in the translations table, for the same word-similarity match as the
 original names' ``ix_actors_name_trgm``.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
