@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import ColumnElement, case, func, literal, or_
 
@@ -107,8 +107,10 @@ def interface_language(prefs: tuple[str, ...] | None = None) -> str:
 
 def record(languages: Iterable[str]) -> None:
     """Note languages the response's texts are in: they become its Content-Language.
-    (Kept with the request: an application context may outlive it, in tests.)"""
-    request.environ.setdefault(NOTED, set()).update(languages)
+    (Kept with the request: an application context may outlive it, in tests; outside a
+    request, e.g. in the webhooks' worker, there is no header to write.)"""
+    if has_request_context():
+        request.environ.setdefault(NOTED, set()).update(languages)
 
 
 def prepared_for(prefs: tuple[str, ...]) -> None:

@@ -37,13 +37,14 @@ def localise(
     target_type: str,
     original_language: str,
     available: dict,
-    wanted: tuple[str, ...] | str,
+    wanted: tuple[str, ...] | str | None,
 ) -> dict:
     """Lay the best translation for the reader's languages (or the one language the web
-    pages chose) over ``data``'s texts and say, per text, which language it is in
+    pages chose; None for none) over ``data``'s texts and say, per text, which language it is in
     (``text_languages``) and which are translations."""
     if isinstance(wanted, str):
         wanted = (wanted.lower(),)
+    wanted = wanted or ()  # None: the originals (a webhook's payload, with no reader)
     chosen = choose(original_language, available, wanted)
     translation = available.get(chosen) if chosen != original_language else None
     fields = [f for f in TRANSLATABLE[target_type] if f in data]
