@@ -97,6 +97,7 @@ CONTENT_LANGUAGES = (
     *("en", "fr", "es", "ar", "ru", "sw", "pt", "zh", "hi", "bn", "ur", "fa", "ps", "tr"),
     *("uk", "am", "ti", "so", "ha", "yo", "ig", "rw", "ln", "my", "ne", "id", "ku"),
 )
+LOCATION_FIELDS = ("place", "latitude", "longitude")
 # Fields typed as one text, sent as a list: "sw, en" → ["sw", "en"].
 LIST_FIELDS = ("working_languages", "countries")
 ACTOR_TEXTS = ("kind", "name", "summary", "description", "language", "website")
@@ -242,6 +243,22 @@ def _same(typed: str | list, current) -> bool:
     return typed == (current or "")
 
 
+def payload_of(kind: str, form: MultiDict) -> dict:
+    """The payload of a form; a place or coordinates that cannot be read are reported
+    together with what the schema says of the other fields, not alone."""
+    build = PROPOSALS[kind].payload
+    try:
+        return build(form)
+    except forms.Invalid as unread:
+        rest = MultiDict([(k, v) for k, v in form.items(multi=True) if k not in LOCATION_FIELDS])
+        try:
+            service.load_proposal(kind, build(rest))
+        except ProblemError as problem:
+            errors = forms.field_messages(problem.errors["payload"])
+            raise forms.Invalid({**errors, **unread.errors}) from None
+        raise
+
+
 @dataclass(frozen=True)
 class Kind:
     template: str
@@ -354,7 +371,8 @@ class Propose(MethodView):
     def post(self):
         spec = PROPOSALS[self.kind]
         try:
-            contribution = _submit({"kind": self.kind, "payload": spec.payload(request.form)})
+            payload = payload_of(self.kind, request.form)
+            contribution = _submit({"kind": self.kind, "payload": payload})
         except (ProblemError, forms.Invalid) as refusal:
             return forms.show_again(spec.template, _proposal_errors(refusal), **_form_context())
         return _sent(contribution)
@@ -537,7 +555,7 @@ class Resubmit(MethodView):
             if contribution.kind == "actor_edit":
                 payload = edit_payload(request.form, context["actor"])
             else:
-                payload = PROPOSALS[contribution.kind].payload(request.form)
+                payload = payload_of(contribution.kind, request.form)
             service.resubmit(db.session, contribution, principal, payload)
         except (ProblemError, forms.Invalid) as refusal:
             return forms.show_again(template, _proposal_errors(refusal), **context)
