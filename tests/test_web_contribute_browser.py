@@ -111,3 +111,42 @@ def test_a_click_on_the_map_fills_the_coordinates_in(desktop, make_user):
     assert -90 <= latitude <= 90 and -180 <= longitude <= 180
     desktop.js("arguments[0].scrollIntoView({block: 'center'})", desktop.find("#picker-map"))
     _looked_at(desktop, "location-picker")
+
+
+def _sign_in(browser, user) -> None:
+    browser.open("/sign-in")
+    browser.fill("email", user.email)
+    browser.fill("password", "correct horse battery staple")
+    browser.submit("password")
+
+
+def test_a_proposal_a_moderator_approves_appears_on_its_page_and_the_map(
+    desktop, make_user, session
+):
+    """The journey past the newcomer's part: the moderator's approval on the Moderate pages,
+    then the actor on its page and on the map."""
+    _sign_in(desktop, make_user())
+    desktop.open("/contribute/actor")
+    desktop.choose("kind", "network")
+    desktop.fill("name", "Amani Network Goma")
+    desktop.choose("language", "fr")
+    desktop.fill("place", "Kinshasa")
+    desktop.submit("name")
+    desktop.click(".account-nav button")  # sign out
+    (proposal,) = session.query(Contribution).filter_by(kind="new_actor").all()
+
+    _sign_in(desktop, make_user("moderator"))
+    desktop.open(f"/moderate/contributions/{proposal.id}")
+    desktop.click('form[action$="/claim"] button')
+    desktop.click("#decision-approve", navigates=False)
+    desktop.submit("#decision-approve")
+    assert desktop.path == "/moderate"
+
+    session.expire_all()
+    actor_id = session.get(Contribution, proposal.id).target_id
+    desktop.open(f"/actors/{actor_id}")
+    assert desktop.find("h1").text == "Amani Network Goma"
+    desktop.open("/")
+    desktop.wait(lambda: desktop.find("body").get_attribute("data-markers"))
+    assert int(desktop.find("body").get_attribute("data-markers")) == 1
+    desktop.screenshot("approved-on-the-map")
