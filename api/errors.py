@@ -103,6 +103,7 @@ def problem_response(
     extra: dict | None = None,
 ) -> Response:
     if (page := _page_for_people(status, extra)) is not None:
+        page.headers.update(headers or {})  # Retry-After above all
         return page
     title, detail, language = localise(status, detail, interface_language(), errors)
     body = {

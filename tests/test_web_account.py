@@ -197,6 +197,8 @@ def test_web_sign_in_shares_the_apis_sign_in_limit(limited_client):
     assert page.status_code == 200
     assert refused.status_code == 429
     assert "Retry-After" in refused.headers
+    assert refused.mimetype == "text/html"  # a page for people, in their language
+    assert "Too many attempts" in refused.get_data(as_text=True)
 
 
 # -- sign-up, confirmation and a new password by mail ---------------------------------------

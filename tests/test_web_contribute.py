@@ -12,6 +12,7 @@ from shapely.geometry import Point, shape
 
 from api.moderation.models import Contribution
 from tests.conftest import csrf_token
+from tests.web import untranslated
 
 SECRET_POINT = {"type": "Point", "coordinates": [36.817123, -1.286389]}
 
@@ -330,3 +331,8 @@ def test_my_contribution_page_shows_no_coordinates(client, proposal):
     html = client.get(f"/my/contributions/{proposal.id}").get_data(as_text=True)
 
     assert "36.8" not in html and "1.28" not in html
+
+
+@pytest.mark.parametrize("language", ["fr", "es", "ar", "ru", "sw"])
+def test_every_text_of_the_account_and_contribute_pages_is_translated(language):
+    assert untranslated(language, ["account", "contribute", "forms"]) == []

@@ -16,6 +16,10 @@ PAGES = {
         _l("Page not found"),
         _l("The address may be mistyped, or what it showed was removed or is not public."),
     ),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many requests came from this address. Wait a minute, then try again."),
+    ),
     500: (
         _l("Something went wrong"),
         _l("Peacemap could not show this page. Please try again in a moment."),
