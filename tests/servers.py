@@ -15,9 +15,11 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +87,67 @@ class Cluster:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
+
+
+def database_of_its_own(database_urls: dict, suffix: str) -> dict:
+    """A database beside the tests' (``<name>_<suffix>``), set up like it (owner, app role)
+    and migrated anew, for servers that must see committed data (which the other tests'
+    rolled-back transactions never leave); its URLs, as ``database_urls``."""
+    from sqlalchemy.engine import make_url
+
+    from api import migrate
+
+    def ours(url):
+        if url is None:
+            return None
+        url = make_url(url)
+        return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+    urls = {key: ours(url) for key, url in database_urls.items()}
+    migrate.upgrade(
+        urls["MIGRATION_DATABASE_URL"],
+        app_url=urls["DATABASE_URL"],
+        admin_url=urls["ADMIN_DATABASE_URL"],
+        recreate=True,
+    )
+    return urls
+
+
+def moderator_headers(engine, key: str) -> dict[str, str]:
+    """A moderator made straight in the database a server uses, and the Authorization header
+    of a session token for it, hashed with ``key`` (the server's PEACEMAP_SECRET_KEY)."""
+    from sqlalchemy.orm import Session
+
+    from api.accounts.models import User
+    from api.accounts.service import issue_token
+
+    with Session(engine) as session:
+        user = User(
+            email=f"moderator-{uuid.uuid4().hex[:8]}@example.org",
+            display_name="Test moderator",
+            password_hash="not-used",
+            role="moderator",
+            status="active",
+        )
+        session.add(user)
+        session.flush()
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        _, secret = issue_token(
+            session, user, kind="session", name="tests", key=key, expires_at=expires
+        )
+        session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def new_actor(name: str) -> dict:
+    """A published actor's body for POST /api/v1/actors (by a moderator)."""
+    return {
+        "kind": "organisation",
+        "name": name,
+        "language": "en",
+        "location": {"type": "Point", "coordinates": [-13.23, 8.48]},
+        "status": "published",
+    }
 
 
 @dataclass

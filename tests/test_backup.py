@@ -13,17 +13,14 @@ import shutil
 import subprocess
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from api import migrate
-from api.accounts.models import User
-from api.accounts.service import issue_token
-from tests.servers import OFFSET, ROOT, Cluster, gunicorn, request
+from tests.servers import OFFSET, ROOT, Cluster, gunicorn, moderator_headers, new_actor, request
 
 pytestmark = pytest.mark.topology
 
@@ -62,38 +59,12 @@ def drilled():
         _remove(path)
 
 
-def _moderator(engine) -> dict:
-    with Session(engine) as session:
-        user = User(
-            email=f"drill-{uuid.uuid4().hex[:8]}@example.org",
-            display_name="Drill moderator",
-            password_hash="not-used",
-            role="moderator",
-            status="active",
-        )
-        session.add(user)
-        session.flush()
-        expires = datetime.now(UTC) + timedelta(hours=1)
-        _, secret = issue_token(
-            session, user, kind="session", name="drill", key=SECRET_KEY, expires_at=expires
-        )
-        session.commit()
-    return {"Authorization": f"Bearer {secret}"}
-
-
 def _contribute(server, moderator, label: str, count: int = 4) -> set[str]:
     """``count`` actors written through the service; the names it acknowledged (201)."""
     acknowledged = set()
     for _ in range(count):
         name = f"drill-{label}-{uuid.uuid4().hex[:8]}"
-        body = {
-            "kind": "organisation",
-            "name": name,
-            "language": "en",
-            "location": {"type": "Point", "coordinates": [-13.23, 8.48]},
-            "status": "published",
-        }
-        created = request(server, "POST", "/api/v1/actors", body, moderator)
+        created = request(server, "POST", "/api/v1/actors", new_actor(name), moderator)
         assert created.status == 201, created.body
         acknowledged.add(name)
     return acknowledged
@@ -124,7 +95,7 @@ def test_a_restore_to_a_moment_keeps_every_contribution_acknowledged_before_it(d
     engine = create_engine(
         drilled.url("peacemap_drill"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
     )
-    moderator = _moderator(engine)
+    moderator = moderator_headers(engine, SECRET_KEY)
     env = {
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": drilled.url("peacemap_drill"),

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from api import migrate
-from api.accounts.models import User
-from api.accounts.service import issue_token
-from tests.servers import OFFSET, ROOT, Cluster, Load, gunicorn, request
+from tests.servers import (
+    OFFSET,
+    ROOT,
+    Cluster,
+    Load,
+    gunicorn,
+    moderator_headers,
+    new_actor,
+    request,
+)
 
 SECRET_KEY = "fault-test-secret-key-0123456789abcdefghij"
 STATEMENT_TIMEOUT_MS = 1000
@@ -59,22 +64,7 @@ def database(cluster):
 
 @pytest.fixture(scope="module")
 def moderator(database):
-    with Session(database) as session:
-        user = User(
-            email=f"moderator-{uuid.uuid4().hex[:8]}@example.org",
-            display_name="Fault moderator",
-            password_hash="not-used",
-            role="moderator",
-            status="active",
-        )
-        session.add(user)
-        session.flush()
-        expires = datetime.now(UTC) + timedelta(hours=1)
-        _, secret = issue_token(
-            session, user, kind="session", name="faults", key=SECRET_KEY, expires_at=expires
-        )
-        session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+    return moderator_headers(database, SECRET_KEY)
 
 
 @pytest.fixture(scope="module")
@@ -95,19 +85,9 @@ def service(cluster, moderator):
     with gunicorn(env) as server:
         # Warm up: a worker's first write loads the country outlines, which takes seconds
         # on a busy machine and is no part of what these tests measure.
-        warm = request(server, "POST", "/api/v1/actors", _new_actor("warm-up"), moderator)
+        warm = request(server, "POST", "/api/v1/actors", new_actor("warm-up"), moderator)
         assert warm.status == 201, warm.body
         yield server
-
-
-def _new_actor(name: str) -> dict:
-    return {
-        "kind": "organisation",
-        "name": name,
-        "language": "en",
-        "location": {"type": "Point", "coordinates": [-13.23, 8.48]},
-        "status": "published",
-    }
 
 
 def _under_load(service, moderator, outage, *, writers=4, readers=4):
@@ -117,7 +97,7 @@ def _under_load(service, moderator, outage, *, writers=4, readers=4):
         writers,
         lambda: (
             lambda name: request(
-                service, "POST", "/api/v1/actors", _new_actor(name), moderator, tag=name
+                service, "POST", "/api/v1/actors", new_actor(name), moderator, tag=name
             )
         )(f"fault-{uuid.uuid4().hex}"),
         pause=0.05,

@@ -15,13 +15,11 @@ import time
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
-from api import migrate
 from seeds.bulk import load_rows
 from seeds.synthetic import generate
 from tests.conftest import DATA_KEY
-from tests.servers import ROOT, Server, request
+from tests.servers import ROOT, Server, database_of_its_own, request
 
 RUN = ROOT / ".prod-test"  # under the checkout: nginx's unprivileged user must reach it
 EXPORT_ACTORS = 20_000
@@ -36,22 +34,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def database(database_urls):
-    """A database of the stack's own, set up like the tests' (owner, app role): it must
-    see committed data, which the other tests' rolled-back transactions never leave."""
-
-    def prod(url):
-        if url is None:
-            return None
-        url = make_url(url)
-        return url.set(database=f"{url.database}_prod").render_as_string(hide_password=False)
-
-    urls = {key: prod(url) for key, url in database_urls.items()}
-    migrate.upgrade(
-        urls["MIGRATION_DATABASE_URL"],
-        app_url=urls["DATABASE_URL"],
-        admin_url=urls["ADMIN_DATABASE_URL"],
-        recreate=True,
-    )
+    """A database of the stack's own, with the actors its export streams."""
+    urls = database_of_its_own(database_urls, "prod")
     engine = create_engine(urls["MIGRATION_DATABASE_URL"])
     with engine.raw_connection() as connection:
         load_rows(connection, generate(EXPORT_ACTORS, 7))

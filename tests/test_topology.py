@@ -12,19 +12,24 @@ import re
 import subprocess
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from api.accounts.models import User
-from api.accounts.service import issue_token
 from api.replicas import LSN_COOKIE
 from tests.conftest import DATA_KEY
-from tests.servers import OFFSET, ROOT, Load, Server, request
+from tests.servers import (
+    OFFSET,
+    ROOT,
+    Load,
+    Server,
+    database_of_its_own,
+    moderator_headers,
+    new_actor,
+    request,
+)
 
 pytestmark = pytest.mark.topology
 
@@ -38,24 +43,8 @@ NGINX = Server("127.0.0.1", 58080 + OFFSET, ROOT / ".topology-test" / "nginx-err
 
 @pytest.fixture(scope="module")
 def database(database_urls):
-    """A database of the topology's own on the test cluster (committed data, which the
-    other tests' rolled-back transactions never leave), so on the replica too."""
-    from api import migrate
-
-    def ours(url):
-        if url is None:
-            return None
-        url = make_url(url)
-        return url.set(database=f"{url.database}_topology").render_as_string(hide_password=False)
-
-    urls = {key: ours(url) for key, url in database_urls.items()}
-    migrate.upgrade(
-        urls["MIGRATION_DATABASE_URL"],
-        app_url=urls["DATABASE_URL"],
-        admin_url=urls["ADMIN_DATABASE_URL"],
-        recreate=True,
-    )
-    return urls
+    """A database of the topology's own on the test cluster, so on the replica too."""
+    return database_of_its_own(database_urls, "topology")
 
 
 def _superuser(url: str, port: int):
@@ -83,22 +72,7 @@ def replica(database, topology):
 
 @pytest.fixture(scope="module")
 def moderator(primary):
-    with Session(primary) as session:
-        user = User(
-            email=f"moderator-{uuid.uuid4().hex[:8]}@example.org",
-            display_name="Topology moderator",
-            password_hash="not-used",
-            role="moderator",
-            status="active",
-        )
-        session.add(user)
-        session.flush()
-        expires = datetime.now(UTC) + timedelta(hours=1)
-        _, secret = issue_token(
-            session, user, kind="session", name="topology", key=SECRET_KEY, expires_at=expires
-        )
-        session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+    return moderator_headers(primary, SECRET_KEY)
 
 
 def _topology_sh(command: str, env: dict) -> None:
@@ -127,23 +101,13 @@ def topology(database):
         _topology_sh("stop", env)
 
 
-def _new_actor(name: str) -> dict:
-    return {
-        "kind": "organisation",
-        "name": name,
-        "language": "en",
-        "location": {"type": "Point", "coordinates": [-13.23, 8.48]},
-        "status": "published",
-    }
-
-
 def _write(topology, moderator, name: str | None = None):
     """A published actor created through nginx; returns (its id, the LSN cookie)."""
     created = request(
         topology,
         "POST",
         "/api/v1/actors",
-        _new_actor(name or f"topo-{uuid.uuid4().hex}"),
+        new_actor(name or f"topo-{uuid.uuid4().hex}"),
         moderator,
     )
     assert created.status == 201, created.body
@@ -311,7 +275,7 @@ def test_a_replica_stopped_under_load_costs_no_client_an_error(
     load.add(
         1,
         lambda: request(
-            topology, "POST", "/api/v1/actors", _new_actor(f"load-{uuid.uuid4().hex}"), moderator
+            topology, "POST", "/api/v1/actors", new_actor(f"load-{uuid.uuid4().hex}"), moderator
         ),
         pause=0.1,
     )
