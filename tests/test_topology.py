@@ -301,3 +301,35 @@ def test_a_replica_stopped_under_load_costs_no_client_an_error(
         assert time.monotonic() < deadline, "reads never came back to the replica"
         _on_every_instance("/api/v1/actors?limit=1")
         time.sleep(0.5)
+
+
+def test_a_read_that_writes_on_a_replica_runs_again_on_the_primary(
+    database, topology, primary, replica
+):
+    """The safety net for a GET that writes (none should): the replica refuses the write,
+    and the view runs again on the primary instead of failing."""
+    from api import create_app
+    from api.db import db
+
+    replica_url = make_url(database["DATABASE_URL"]).set(port=REPLICA_PORT)
+    app = create_app(
+        {
+            **database,
+            "REPLICA_URLS": [replica_url.render_as_string(hide_password=False)],
+            "SECRET_KEY": SECRET_KEY,
+            "DATA_KEY": DATA_KEY,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    in_recovery = []
+
+    def writes_on_a_get():
+        in_recovery.append(db.session.scalar(text("SELECT pg_is_in_recovery()")))
+        db.session.execute(text("UPDATE actors SET name = name WHERE false"))
+        return {"written": True}
+
+    app.add_url_rule("/test/writes-on-a-get", view_func=writes_on_a_get)
+    _wait_for_replay(primary, replica)
+    answer = app.test_client().get("/test/writes-on-a-get")
+    assert answer.status_code == 200, answer.text
+    assert in_recovery == [True, False]  # first on the replica, then on the primary
