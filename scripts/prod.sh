@@ -29,6 +29,10 @@ http_port=${PEACEMAP_HTTP_PORT:-$((58080 + offset))}
 gunicorn_port=${PEACEMAP_GUNICORN_PORT:-$((58000 + offset))}
 run=${PEACEMAP_PROD_DIR:-$root/.prod}
 instances=${PEACEMAP_APP_INSTANCES:-1}
+if ! [[ $instances =~ ^[1-6]$ ]]; then  # the gunicorn ports are 58000-58005 (+ offset)
+  echo "PEACEMAP_APP_INSTANCES must be 1 to 6, not '$instances'." >&2
+  exit 2
+fi
 service_user=peacemap
 
 as_service() {
