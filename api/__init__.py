@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
             "text/html",
             "text/css",
             "application/javascript",
+            "text/javascript",  # what Python 3.12's mimetypes names a .js file
         ],
     )
     app.json.sort_keys = False
@@ -150,10 +151,5 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get(API_PREFIX)
     def api_root():
         return redirect(f"{API_PREFIX}/docs")
-
-    @app.get("/")
-    def map_page():
-        """The actor map, for people (the API is under /api/v1)."""
-        return app.send_static_file("map/index.html")
 
     return app

@@ -116,6 +116,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "GEOMETRY_MAX_VERTICES": _int(env, "PEACEMAP_GEOMETRY_MAX_VERTICES", 10_000),
         "CORS_ORIGINS": cors_origins(env),
         "LOG_LEVEL": env.get("PEACEMAP_LOG_LEVEL", "INFO"),
+        # The web map's base layer (api/web/find.py): an OSM-style tile URL template
+        # (https://tiles.example.org/{z}/{x}/{y}.png) and its attribution; without one, the
+        # country outlines and place names Peacemap ships, which need no internet access.
+        "BASEMAP_URL": env.get("PEACEMAP_BASEMAP_URL") or None,
+        "BASEMAP_ATTRIBUTION": env.get("PEACEMAP_BASEMAP_ATTRIBUTION", ""),
         # The Prometheus scraper's bearer secret for /metrics (administrators' tokens work too).
         "METRICS_TOKEN": env.get("PEACEMAP_METRICS_TOKEN") or None,
         "TOKEN_TTL_HOURS": _int(env, "PEACEMAP_TOKEN_TTL_HOURS", 24 * 7),

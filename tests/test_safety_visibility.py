@@ -292,6 +292,9 @@ def sightings(client, ids) -> dict[str, bool]:
         "export sequence": shows("/api/v1/actors/export?format=geojsonseq", a),
         "translated name search": shows("/api/v1/actors?q=Cercle des femmes de la vallée", a),
         "export csv": shows("/api/v1/actors/export?format=csv", a),
+        "web actor page": ok(f"/actors/{a}"),
+        "web map list": shows("/?country=MN", a),
+        "web map search": shows("/?q=Hidden Valley", a),
     }
 
 

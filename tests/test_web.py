@@ -43,11 +43,13 @@ def test_actor_page_shows_the_public_profile(client, actor):
 
 
 def test_map_profile_link_opens_the_actor_page_not_json(client):
-    with client.get("/static/map/map.js") as response:
+    page = client.get("/").get_data(as_text=True)
+    script_url = re.search(r'src="(/assets/[0-9a-f]+/find-map\.js)"', page).group(1)
+    with client.get(script_url) as response:
         script = response.get_data(as_text=True)
 
-    assert 'href="/actors/${p.id}"' in script
-    assert "/api/v1/actors/${p.id}" not in script
+    assert 'href="/actors/${encodeURIComponent(id)}"' in script
+    assert "/api/v1/actors/${" not in script
 
 
 @pytest.mark.parametrize(

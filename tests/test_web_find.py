@@ -3,12 +3,15 @@ pages for people (HTML, translated) while the API keeps problem+json."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from api.web.errors import error_page
 
+# Somewhere in Nairobi, with digits no generalised location would share.
+SECRET_POINT = {"type": "Point", "coordinates": [36.817123, -1.286389]}
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -87,3 +90,123 @@ def test_forbidden_and_failed_web_pages_are_translated_html(app, status, languag
 def test_an_api_error_never_becomes_a_page(app):
     with app.test_request_context("/api/v1/actors", headers={"Accept": BROWSER_ACCEPT}):
         assert error_page(404) is None
+
+
+# -- the map page and its list ---------------------------------------------------------------
+
+
+def _results(html: str) -> list[str]:
+    return re.findall(r'<h3><a href="/actors/[^"]+"[^>]*>([^<]+)</a></h3>', html)
+
+
+def test_map_page_lists_actors_with_filters_that_work_without_javascript(client, make_actor):
+    make_actor(
+        name="Kisumu Youth Forum", kind="network", themes=["youth"], working_languages=["sw"]
+    )
+    make_actor(
+        name="Bogotá Memory House",
+        kind="organisation",
+        themes=["transitional_justice"],
+        location={"type": "Point", "coordinates": [-74.07, 4.71]},
+        working_languages=["es"],
+    )
+    make_actor(name="Hidden Draft Forum", kind="network", themes=["youth"], status="draft")
+
+    everything = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    by_kind = client.get("/?kind=network").get_data(as_text=True)
+    by_theme = client.get("/?theme=transitional_justice").get_data(as_text=True)
+    by_country = client.get("/?country=CO").get_data(as_text=True)
+    by_language = client.get("/?language=sw").get_data(as_text=True)
+    by_text = client.get("/?q=memory").get_data(as_text=True)
+    near = client.get("/?near=Nairobi&radius_km=300").get_data(as_text=True)
+
+    assert {"Kisumu Youth Forum", "Bogotá Memory House"} <= set(_results(everything))
+    assert _results(by_kind) == ["Kisumu Youth Forum"]
+    assert _results(by_theme) == ["Bogotá Memory House"]
+    assert _results(by_country) == ["Bogotá Memory House"]
+    assert _results(by_language) == ["Kisumu Youth Forum"]
+    assert _results(by_text) == ["Bogotá Memory House"]
+    assert _results(near) == ["Kisumu Youth Forum"]
+    assert "km away" in near
+    for html in (everything, by_kind, by_language, near):
+        assert "Hidden Draft Forum" not in html
+    # The form is a GET form whose fields keep the choice; themes are named, not keys.
+    assert '<form class="filters" method="get" action="/"' in by_kind
+    assert '<option value="network" selected>' in by_kind
+    assert "Transitional justice" in by_theme and ">transitional_justice<" not in by_theme
+
+
+def test_theme_names_are_translated(client, make_actor):
+    make_actor(name="Forum des jeunes", themes=["youth", "mediation_dialogue"])
+
+    html = client.get("/?q=Forum", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+    assert "<li>Jeunesse</li>" in html and "<li>Médiation et dialogue</li>" in html
+
+
+def test_map_list_pages_through_results(client, make_actor):
+    for i in range(23):
+        make_actor(name=f"Paging Circle {i:02d}", kind="academic")
+
+    first = client.get("/?kind=academic").get_data(as_text=True)
+    second = client.get("/?kind=academic&offset=20").get_data(as_text=True)
+
+    assert len(_results(first)) == 20 and len(_results(second)) == 3
+    assert "23 actors" in first
+    assert 'href="/?kind=academic&amp;offset=20" rel="next"' in first
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert set(_results(first)).isdisjoint(_results(second))
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("near=Atlantis", "near"),
+        ("near=200,100", "near"),
+        ("kind=warlord", "kind"),
+        ("q=" + "x" * 201, "q"),
+        ("offset=-1", "offset"),
+    ],
+)
+def test_bad_filters_are_named_in_an_error_summary_never_a_500(client, query, field):
+    response = client.get(f"/?{query}")
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="error-summary"' in html
+    if field != "offset":
+        assert f'href="#f-{field.replace("_", "-")}"' in html  # the summary links to the field
+        assert f'id="f-{field.replace("_", "-")}"' in html
+
+
+def test_map_page_carries_no_location_finer_than_public(client, make_actor):
+    make_actor(name="Secret Point Circle", location=SECRET_POINT, location_precision="region")
+
+    html = client.get("/?q=Secret").get_data(as_text=True)
+
+    assert "Secret Point Circle" in html
+    assert "36.817" not in html and "1.2863" not in html
+    for number in re.findall(r"-?\d+\.\d+", html):
+        assert abs(float(number)) < 1, number
+
+
+def test_base_layer_is_configurable_and_the_csp_lets_only_its_tiles_in(app, client):
+    default = client.get("/")
+    assert 'data-tiles=""' in default.get_data(as_text=True)
+    assert "img-src 'self' data:;" in default.headers["Content-Security-Policy"]
+
+    app.config.update(
+        BASEMAP_URL="https://tiles.example.org/{z}/{x}/{y}.png",
+        BASEMAP_ATTRIBUTION="© OpenStreetMap contributors",
+    )
+    try:
+        configured = client.get("/")
+    finally:
+        app.config.update(BASEMAP_URL=None, BASEMAP_ATTRIBUTION="")
+    html = configured.get_data(as_text=True)
+    assert 'data-tiles="https://tiles.example.org/{z}/{x}/{y}.png"' in html
+    assert "© OpenStreetMap contributors" in html
+    assert (
+        "img-src 'self' data: https://tiles.example.org;"
+        in configured.headers["Content-Security-Policy"]
+    )

@@ -4,6 +4,8 @@ partners; axe-core on every page; screenshots under tests/artifacts."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 # Werkzeug's test server leaves a static file to the garbage collector when the browser
@@ -38,3 +40,93 @@ def test_missing_page_is_a_page_with_a_way_back(browser):
     browser.screenshot("404")
     browser.click('main a[href="/"]')
     assert browser.path == "/"
+
+
+def _place_actors(make_actor):
+    kisumu = make_actor(
+        name="Kisumu Youth Forum",
+        kind="network",
+        themes=["youth", "mediation_dialogue"],
+        location={"type": "Point", "coordinates": [34.76, -0.09]},
+        location_precision="locality",
+        working_languages=["sw", "en"],
+    )
+    make_actor(
+        name="Bogotá Memory House",
+        themes=["transitional_justice"],
+        location={"type": "Point", "coordinates": [-74.07, 4.71]},
+        working_languages=["es"],
+    )
+    make_actor(name="Hidden Draft Forum", kind="network", status="draft")
+    return kisumu
+
+
+def test_reader_finds_a_partner_on_the_map_page(browser, make_actor):
+    """The Find journey: filter the list, open a profile; at each step the page is
+    accessible and nothing hidden shows."""
+    kisumu = _place_actors(make_actor)
+    browser.open("/")
+    browser.wait(lambda: browser.find("#map").get_attribute("data-markers"))
+    assert browser.overflows() == []
+    browser.assert_accessible()
+    browser.screenshot("find-map")
+    assert "Hidden Draft Forum" not in browser.driver.page_source
+
+    browser.choose("kind", "network")
+    browser.fill("q", "Kisumu")
+    browser.submit("q")
+    names = [a.text for a in browser.find_all(".result h3 a")]
+    assert names == ["Kisumu Youth Forum"]
+    browser.wait(lambda: browser.find("#map").get_attribute("data-markers") == "1")
+    browser.assert_accessible()
+    browser.screenshot("find-list")
+
+    browser.click(".result h3 a")
+    assert browser.path == f"/actors/{kisumu.id}"
+    browser.assert_accessible()
+
+
+def test_list_and_filters_work_without_javascript(phone, make_actor):
+    _place_actors(make_actor)
+    phone.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        phone.open("/")
+        phone.choose("theme", "transitional_justice")
+        phone.submit("theme")
+        assert [a.text for a in phone.find_all(".result h3 a")] == ["Bogotá Memory House"]
+        assert "Transitional justice" in phone.text(".result .tags")
+        phone.screenshot("find-no-js")
+    finally:
+        phone.driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def test_map_page_first_load_fits_a_phones_budget(phone, make_actor):
+    _place_actors(make_actor)
+    phone.open("/")
+    phone.wait(lambda: phone.find("#map").get_attribute("data-markers"))
+    loaded = phone.network()
+    total = phone.transferred()
+    assert total <= 150_000, [(r["bytes"], r["url"].rsplit("/", 1)[-1][:30]) for r in loaded]
+    assert not [r for r in loaded if not r["url"].startswith(phone.base)]  # nothing foreign
+
+
+def test_profile_page_fits_its_budget(phone, make_actor):
+    kisumu = _place_actors(make_actor)
+    phone.open(f"/actors/{kisumu.id}")
+    assert phone.transferred() <= 30_000
+
+
+def test_map_page_is_usable_over_slow_3g(phone, make_actor):
+    """Slow 3G (400 ms, 50 KB/s): the list is there and readable as soon as the HTML has
+    come; the map follows within a generous bound."""
+    _place_actors(make_actor)
+    phone.slow_3g()
+    started = time.monotonic()
+    phone.driver.get(phone.base + "/?q=Kisumu")
+    phone.wait(lambda: phone.find_all(".result h3 a"), timeout=30)
+    list_seconds = time.monotonic() - started
+    phone.wait(lambda: phone.find("#map").get_attribute("data-markers"), timeout=90)
+    map_seconds = time.monotonic() - started
+    assert list_seconds < 10, list_seconds
+    assert map_seconds < 60, map_seconds
+    phone.screenshot("find-slow-3g")

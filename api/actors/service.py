@@ -110,6 +110,18 @@ def search_actors(session: Session, args: dict, principal: Principal, *, limit: 
     return Page(rows, _capped_count(session, conditions, args["offset"], limit, len(rows)))
 
 
+def public_facets(session: Session) -> dict[str, list[str]]:
+    """The countries and working languages of the actors the public sees: what a reader
+    can usefully filter by."""
+    countries = select(func.unnest(func.array_append(Actor.countries, Actor.country)))
+    languages = select(func.unnest(Actor.working_languages))
+    found = {}
+    for name, stmt in (("country", countries), ("language", languages)):
+        column = stmt.where(ACTOR).subquery().c[0]
+        found[name] = sorted(v for v in session.scalars(select(column).distinct()) if v)
+    return found
+
+
 def _conditions(args: dict, principal: Principal):
     """Every filter works on the public location: filtering on the exact point while
     showing a generalised one would let anyone recover it with shrinking queries."""
@@ -192,4 +204,12 @@ def _capped_count(
     return None if total > COUNT_LIMIT else total
 
 
-__all__ = ["Page", "archive_actor", "create_actor", "get_actor", "search_actors", "update_actor"]
+__all__ = [
+    "Page",
+    "archive_actor",
+    "create_actor",
+    "get_actor",
+    "public_facets",
+    "search_actors",
+    "update_actor",
+]

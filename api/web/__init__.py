@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, request, session
 from flask_babel import Babel
@@ -39,6 +40,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 csrf = CSRFProtect()
+
+
+@cache
+def content_security_policy(basemap_url: str | None) -> str:
+    """The policy, letting images come from the map's tile server when one is configured
+    (PEACEMAP_BASEMAP_URL); nothing else from anywhere else."""
+    parts = urlsplit((basemap_url or "").replace("{s}", "a"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return CONTENT_SECURITY_POLICY
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 def interface_language() -> str:

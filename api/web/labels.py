@@ -115,3 +115,52 @@ DIRECTIONS = {
     "not tested": _l("not tested (no sampling uncertainty)"),
     "not comparable": _l("not comparable (the measures differ)"),
 }
+
+
+# -- the Find job -------------------------------------------------------------------------
+
+# The theme vocabulary's keys (migration 0001) that actors, resources and observations
+# carry, named for readers (the Report job names the framework's five its own way); a theme added since
+# shows the label it was created with.
+VOCABULARY_THEMES = {
+    "violence": _l("Violence"),
+    "legitimacy": _l("Legitimacy"),
+    "polarisation": _l("Polarisation"),
+    "agency": _l("Agency"),
+    "investment": _l("Investment in peace"),
+    "gender": _l("Gender"),
+    "youth": _l("Youth"),
+    "climate_environment": _l("Climate and environment"),
+    "child_protection": _l("Child protection"),
+    "preventing_violent_extremism": _l("Preventing violent extremism"),
+    "education": _l("Education"),
+    "transitional_justice": _l("Transitional justice"),
+    "mediation_dialogue": _l("Mediation and dialogue"),
+    "human_rights": _l("Human rights"),
+    "governance": _l("Governance"),
+    "livelihoods": _l("Livelihoods"),
+    "land_natural_resources": _l("Land and natural resources"),
+    "media_information": _l("Media and information"),
+    "psychosocial": _l("Psychosocial support"),
+    "security_disarmament": _l("Security and disarmament"),
+    "interfaith": _l("Religion and interfaith"),
+    "displacement": _l("Displacement"),
+    "research_evaluation": _l("Research and evaluation"),
+}
+
+RESOURCE_TYPES = {
+    "report": _l("Report"),
+    "evaluation": _l("Evaluation"),
+    "brief": _l("Brief"),
+    "tool": _l("Tool"),
+    "dataset": _l("Dataset"),
+    "lesson_from_failure": _l("Lesson from failure"),
+}
+
+
+def theme_name(key: str, labels: dict[str, str] | None = None) -> str:
+    """A theme in the reader's language; else the vocabulary's label; never the raw key
+    when a label exists."""
+    if key in VOCABULARY_THEMES:
+        return str(VOCABULARY_THEMES[key])
+    return (labels or {}).get(key) or key.replace("_", " ").capitalize()

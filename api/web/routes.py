@@ -5,15 +5,23 @@ functions the API calls and render a template."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, send_from_directory, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    request,
+    send_from_directory,
+    session,
+)
 from flask.views import MethodView
 from flask_babel import get_locale
 
 from api.web import (
-    CONTENT_SECURITY_POLICY,
     LANGUAGES,
     RIGHT_TO_LEFT,
     STATIC,
+    content_security_policy,
     csrf,
     fingerprint,
     labels,
@@ -32,7 +40,9 @@ def _check_csrf():
 
 @blp.after_request
 def secure_headers(response):
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        current_app.config.get("BASEMAP_URL")
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.vary.add("Accept-Language")
