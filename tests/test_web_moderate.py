@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -317,3 +318,69 @@ def page_in(client, path, language):
 @pytest.mark.parametrize("language", ["fr", "es", "ar", "ru", "sw"])
 def test_every_text_of_the_moderate_and_report_pages_is_translated(language):
     assert untranslated(language, ["moderate", "report"]) == []
+
+
+@pytest.fixture
+def veteran(make_user, session):
+    """A contributor with standing: an account of some weeks with approved contributions."""
+    user = make_user()
+    user.created_at = datetime.now(UTC) - timedelta(days=60)
+    for _ in range(3):
+        session.add(
+            Contribution(kind="new_resource", author_id=user.id, state="approved", payload={})
+        )
+    session.commit()
+    return user
+
+
+def test_a_flag_with_standing_hides_the_actor_at_once(
+    client, session, make_actor, veteran, web_sign_in
+):
+    actor = make_actor(name="Safe House Collective")
+    web_sign_in(client, veteran)
+    form = f"/actors/{actor.id}/flag"
+
+    response = submit(
+        client, form, form, {"reason": "endangers_someone", "note": "Shows the safe house"}
+    )
+
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert session.get(Actor, actor.id).hidden
+    assert client.get(f"/actors/{actor.id}").status_code == 404
+
+
+def test_a_flag_without_standing_puts_the_actor_first_in_the_queue(
+    client, session, make_actor, make_user, web_sign_in
+):
+    actor = make_actor(name="Safe House Collective")
+    web_sign_in(client, make_user())
+    form = f"/actors/{actor.id}/flag"
+
+    response = submit(client, form, form, {"reason": "endangers_someone"})
+
+    assert response.headers["Location"] == f"/actors/{actor.id}"
+    assert not session.get(Actor, actor.id).hidden
+    review = session.scalar(
+        select(Contribution).where(
+            Contribution.kind == "flag_review", Contribution.target_id == actor.id
+        )
+    )
+    assert review.urgent
+    again = submit(client, form, form, {"reason": "endangers_someone"})
+    assert again.status_code == 409
+    assert "already have an open flag" in form_errors(again.get_data(as_text=True))
+
+
+def test_a_flag_needs_a_reason_and_a_signed_in_reader(client, make_actor, make_user, web_sign_in):
+    actor = make_actor(name="Safe House Collective")
+    form = f"/actors/{actor.id}/flag"
+    assert client.get(form).status_code == 303  # to sign in first
+    web_sign_in(client, make_user())
+    assert 'href="/actors/' in page(client, f"/actors/{actor.id}")
+
+    response = submit(client, form, form, {"note": "Something is wrong"})
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'href="#f-reason"' in form_errors(html)
+    assert "Something is wrong</textarea>" in html

@@ -1,6 +1,6 @@
 """Pages of the Moderate job: the queue, a contribution beside the current version, claims
 and decisions (one or many), flags and hidden items, an item's disclaimers, history and
-revert, and the moderation log.
+revert, and the moderation log; and the flag form any contributor uses on an actor.
 
 Every action calls the moderation service the API calls (api.moderation.service), so the
 permission table, the workflow table and the safety rules hold here as they do there;
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from api.accounts.models import User
+from api.actors.service import get_actor
 from api.auth import current_principal
 from api.db import db
 from api.errors import NotFound, ProblemError
@@ -33,13 +34,15 @@ from api.moderation.routes import represent, with_records
 from api.moderation.schemas import (
     DecisionSchema,
     DisclaimersSchema,
+    FlagCreateSchema,
     ModerationLogArgsSchema,
     QueueArgsSchema,
     ReasonSchema,
     RevertSchema,
     RevisionSchema,
 )
-from api.moderation.workflow import DECISIONS, NEEDS_REASON
+from api.moderation.standing import Policy
+from api.moderation.workflow import DECISIONS
 from api.permissions import can, require
 from api.principal import Principal
 from api.revisions.service import history
@@ -224,7 +227,6 @@ def _review_page(contribution_id, *, errors=None, form=None, status=200):
         mine=contribution.claimed_by == principal.user_id,
         own=contribution.author_id == principal.user_id,
         decisions=DECISIONS[contribution.kind],
-        needs_reason=NEEDS_REASON,
         conflicts=[f for f, d in data.get("diff", {}).items() if d["conflict"]],
         errors=errors or {},
         form=form or MultiDict(),
@@ -543,3 +545,52 @@ def moderate_log():
         if len(events) == PAGE
         else None,
     ), (422 if errors else 200)
+
+
+# -- flagging (any contributor with a confirmed address) -------------------------------------
+
+
+class FlagItem(MethodView):
+    """Flag an actor as misinformation, harmful, endangering someone…: the API's flag
+    service with its limits, standing and hiding rules (api.moderation.flags)."""
+
+    body_types = FORM
+    decorators = [signed_in_page]
+    template = "moderate/flag.html"
+
+    def get(self, actor_id):
+        actor = get_actor(db.session, actor_id, current_principal())
+        return render_template(self.template, actor=actor, errors={}, values={})
+
+    def post(self, actor_id):
+        principal = current_principal()
+        actor = get_actor(db.session, actor_id, principal)
+        typed = {"target_type": "actor", "target_id": str(actor.id), **forms.posted()}
+        try:
+            require(principal, "flag.create")
+            with db.session.begin_nested():  # a refusal undoes this act alone
+                service.flag(
+                    db.session,
+                    principal,
+                    forms.load(FlagCreateSchema(), typed),
+                    review_threshold=current_app.config["FLAG_REVIEW_THRESHOLD"],
+                    policy=Policy.from_config(current_app.config),
+                )
+        except (ProblemError, forms.Invalid) as refusal:
+            return forms.show_again(self.template, refusal, actor=actor)
+        if _still_public(actor.id) is None:
+            flash(_("Thank you. The profile is hidden until a moderator has looked at it."))
+            return redirect("/", 303)
+        flash(_("Thank you. A moderator will look at it; your name is never shown."))
+        return redirect(f"/actors/{actor.id}", 303)
+
+
+def _still_public(actor_id):
+    """The actor, if the public may still see it (a flag with standing hides it at once)."""
+    try:
+        return service.get_item(db.session, "actor", actor_id, Principal())
+    except NotFound:
+        return None
+
+
+blp.add_url_rule("/actors/<uuid:actor_id>/flag", view_func=FlagItem.as_view("flag_actor"))
