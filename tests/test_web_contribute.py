@@ -336,3 +336,30 @@ def test_my_contribution_page_shows_no_coordinates(client, proposal):
 @pytest.mark.parametrize("language", ["fr", "es", "ar", "ru", "sw"])
 def test_every_text_of_the_account_and_contribute_pages_is_translated(language):
     assert untranslated(language, ["account", "contribute", "forms"]) == []
+
+
+def test_edit_may_move_the_actor_with_a_precision_of_its_own(client, contributor, session, actor):
+    path = f"/actors/{actor.id}/propose-edit"
+    fields = {
+        "kind": "organisation",
+        "name": "Amani Women's Circle",
+        "summary": "Mediation.",
+        "language": "en",
+        "themes": "mediation_dialogue",
+        "place": "Kinshasa",
+        "location_precision": "country",
+    }
+
+    preview = client.post(path, data={**fields, "csrf_token": _form(client, path)["csrf_token"]})
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "And a new location, which moderators will see." in html
+    key = re.search(r'name="idempotency_key" value="([^"]*)"', html)[1]
+    sent = client.post(
+        path, data={**fields, "csrf_token": csrf_token(html), "idempotency_key": key, "send": "1"}
+    )
+
+    assert sent.status_code == 303
+    (proposal,) = _contributions(session, contributor)
+    assert proposal.payload["location_precision"] == "country"
+    assert shape(proposal.payload["location"]).equals_exact(Point(15.31357, -4.32758), 1e-5)

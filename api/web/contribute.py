@@ -21,7 +21,6 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from api.actors import service as actors
-from api.actors.models import ACTOR_KINDS
 from api.actors.routes import represent
 from api.auth import current_principal
 from api.db import db
@@ -222,8 +221,6 @@ def translation_payload(form: MultiDict) -> dict:
 
 def edit_payload(form: MultiDict, actor: dict) -> dict:
     """What the form changes of the actor's public profile, and a new location if given."""
-    if not any(form.get(name, "").strip() for name in ("name", "kind", "language")):
-        raise forms.Invalid({"name": [_("Fill this in.")]})
     typed = {name: form.get(name, "").strip() for name in ACTOR_TEXTS}
     typed.update(
         themes=form.getlist("themes"),
@@ -320,7 +317,6 @@ def _form_context(**extra) -> dict:
     principal = current_principal()
     return {
         "themes": list_themes(db.session),
-        "actor_kinds": ACTOR_KINDS,
         "resource_types": [(t, RESOURCE_TYPE_WORDS[t]) for t in RESOURCE_TYPES],
         "may_contribute": can(principal, "contribution.submit"),
         **extra,
@@ -414,10 +410,14 @@ class ProposeEdit(MethodView):
             if "send" not in request.form:  # the preview: checked, not proposed yet
                 forms.load(service.PROPOSAL_SCHEMAS["actor_edit"], payload)
                 values = forms.typed()
-                values.pop(FORM_FIELD)  # the proposal itself gets a key of its own
-                diff = _diff(actor, payload)
+                values.pop(FORM_FIELD, None)  # the proposal itself gets a key of its own
                 return render_template(
-                    EDIT_TEMPLATE, values=values, errors={}, diff=diff, **context
+                    EDIT_TEMPLATE,
+                    values=values,
+                    errors={},
+                    diff=_diff(actor, payload),
+                    has_location="location" in payload,
+                    **context,
                 )
             contribution = _submit(
                 {"kind": "actor_edit", "target_id": str(actor["id"]), "payload": payload}
