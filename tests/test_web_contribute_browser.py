@@ -147,6 +147,7 @@ def test_a_proposal_a_moderator_approves_appears_on_its_page_and_the_map(
     desktop.open(f"/actors/{actor_id}")
     assert desktop.find("h1").text == "Amani Network Goma"
     desktop.open("/")
-    desktop.wait(lambda: desktop.find("body").get_attribute("data-markers"))
-    assert int(desktop.find("body").get_attribute("data-markers")) == 1
+    desktop.wait(lambda: desktop.find("#map").get_attribute("data-markers"), timeout=90)
+    assert int(desktop.find("#map").get_attribute("data-markers")) == 1
+    assert "Amani Network Goma" in desktop.text(".results")
     desktop.screenshot("approved-on-the-map")

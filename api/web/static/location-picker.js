@@ -30,17 +30,25 @@
   function show() {
     const sheet = document.createElement("link");
     sheet.rel = "stylesheet";
-    sheet.href = box.dataset.leaflet + "leaflet.css";
+    sheet.href = box.dataset.leafletCss;
     document.head.append(sheet);
-    script(box.dataset.leaflet + "leaflet.js").then(() => {
+    script(box.dataset.leafletJs).then(() => {
       const known = latitude.value && longitude.value;
       const map = L.map(box, { worldCopyJump: true })
         .setView(known ? [+latitude.value, +longitude.value] : [5, 20], known ? 6 : 2);
-      fetch(box.dataset.outlines).then((r) => r.json()).then((world) => {
-        L.geoJSON(world, {
-          style: { color: "#8aa1b5", weight: 0.6, fillColor: "#f5f3ee", fillOpacity: 1 },
-          interactive: false,
-        }).addTo(map);
+      // The shipped outlines (find-map.js reads the same file): [[code, polygons], ...], each
+      // ring a flat list of longitude/latitude steps in twentieths of a degree.
+      fetch(box.dataset.world).then((r) => r.json()).then((world) => {
+        const rings = world.flatMap(([, polygons]) => polygons.map((polygon) => polygon.map((steps) => {
+          const points = [];
+          for (let i = 0, x = 0, y = 0; i < steps.length; i += 2) {
+            x += steps[i]; y += steps[i + 1];
+            points.push([y / 20, x / 20]);
+          }
+          return points;
+        })));
+        L.polygon(rings, { color: "#8aa1b5", weight: 0.6, fillColor: "#f5f3ee", fillOpacity: 1, interactive: false })
+          .addTo(map);
       });
       let marker = null;
       const put = (point) => {
