@@ -109,6 +109,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
             u.strip() for u in env.get("PEACEMAP_REPLICA_URLS", "").split(",") if u.strip()
         ],
         "REPLICA_MAX_LAG_SECONDS": _float(env, "PEACEMAP_REPLICA_MAX_LAG_SECONDS", 5.0),
+        # How long a proxy or CDN may keep a public tile or list page before revalidating:
+        # the bound on how long a hidden actor can still be served from a cache.
+        "PUBLIC_CACHE_SECONDS": _int(env, "PEACEMAP_PUBLIC_CACHE_SECONDS", 30),
         "MAX_CONTENT_LENGTH": _int(env, "PEACEMAP_MAX_BODY_BYTES", 1_000_000),
         "MAX_UPLOAD_BYTES": _int(env, "PEACEMAP_MAX_UPLOAD_BYTES", 50_000_000),
         "PAGE_LIMIT_DEFAULT": _int(env, "PEACEMAP_PAGE_LIMIT_DEFAULT", 50),

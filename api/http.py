@@ -1,5 +1,5 @@
 """HTTP conventions shared by every endpoint: the transaction boundary, ETags and
-conditional requests, request body rules, pagination links."""
+conditional requests, what shared caches may keep, request body rules, pagination links."""
 
 from __future__ import annotations
 
@@ -94,13 +94,33 @@ def _add_etag_and_answer_conditionals(response: Response) -> Response:
     they vary with; a matching If-None-Match turns them into 304 Not Modified."""
     if request.method not in ("GET", "HEAD") or response.status_code not in (200, 204):
         return response
-    for header in getattr(_view_class(), "vary", REPRESENTATION_VARY):
+    view_class = _view_class()
+    for header in getattr(view_class, "vary", REPRESENTATION_VARY):
         response.vary.add(header)
+    if getattr(view_class, "shared_cache", False):
+        _say_who_may_keep_it(response)
     if response.status_code != 200 or response.is_streamed:
         return response
     if not response.get_etag()[0]:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest())
     return response.make_conditional(request)
+
+
+def _say_who_may_keep_it(response: Response) -> None:
+    """The one rule for shared caches (the proxy in front of the app, a CDN). A public map
+    view (``shared_cache = True``: tiles, lists, clusters) asked without credentials or
+    cookies may be kept by anyone for PUBLIC_CACHE_SECONDS, then revalidated with its ETag:
+    so an actor hidden now is gone from every cache within that bound (README, "Scaling
+    out"). Asked with a token, a session or the read-your-writes cookie, the answer is that
+    caller's alone. A representation that already chose (private data: no-store) keeps it."""
+    if "Cache-Control" in response.headers:
+        return
+    if request.authorization is not None or request.cookies:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        return
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["PUBLIC_CACHE_SECONDS"]
 
 
 # -- documentation shared by endpoints -------------------------------------------------------

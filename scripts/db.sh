@@ -161,9 +161,12 @@ start() {
       --locale=C.UTF-8 >/dev/null
   fi
   configure_archiving
+  # The server log keeps no statement text: a refused INSERT would otherwise write its values
+  # (an address, a contact, a place) into it. Errors are still logged, without their SQL.
+  local quiet_log="-c log_min_error_statement=panic"
   if ! as_owner "$bindir/pg_ctl" -D "$data/" status >/dev/null 2>&1; then
     as_owner "$bindir/pg_ctl" -D "$data/" -l "$data/server.log" -w -t 60 start \
-      -o "-p $port -k $data/ -c listen_addresses=127.0.0.1 -c fsync=${PEACEMAP_PG_FSYNC:-on}" >/dev/null
+      -o "-p $port -k $data/ -c listen_addresses=127.0.0.1 -c fsync=${PEACEMAP_PG_FSYNC:-on} $quiet_log" >/dev/null
     echo "PostgreSQL is running on 127.0.0.1:$port (stop it with: make db-stop)"
   fi
 }

@@ -6,10 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import logging
 import mailbox as mailbox_module
 import os
 import re
 import smtplib
+import time
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -29,8 +31,12 @@ from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
 from api.config import from_environment
 from api.db import db
+from api.observability import JsonFormatter
 from api.principal import ANONYMOUS
+from tests import log_hygiene
+from tests.servers import LOG_DIR
 
+LOGS_SINCE = pytest.StashKey[float]()
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
 PASSWORD = "correct horse battery staple"
 
@@ -323,4 +329,37 @@ def count_queries(connection):
 
 
 # The browser harness's fixtures: phone, desktop, arabic, browser (all three), live_server.
+# -- the logs of the whole run: nothing in them that places or identifies anyone ---------
+
+
+def pytest_sessionstart(session):
+    """Every log line the app writes in this process goes to tests/artifacts/logs/pytest.log
+    (as JSON, as in production), beside the servers' own logs, for the check at the end."""
+    session.config.stash[LOGS_SINCE] = time.time()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    for old in LOG_DIR.glob("*.log"):
+        old.unlink()
+    handler = logging.FileHandler(LOG_DIR / "pytest.log", mode="w")
+    handler.setFormatter(JsonFormatter())
+    # Werkzeug's development server logs whole URLs; production runs gunicorn, whose access
+    # log (api.accesslog) is among the logs checked.
+    handler.addFilter(lambda record: not record.name.startswith("werkzeug"))
+    logging.getLogger().addHandler(handler)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Grep every log the run wrote (tests.log_hygiene): a coordinate, a token or a
+    contact in any line fails the run."""
+    since = session.config.stash.get(LOGS_SINCE, None)
+    if since is None:
+        return
+    found = log_hygiene.findings(log_hygiene.logs_written_since(since))
+    if found:
+        report = session.config.get_terminal_writer()
+        report.line("Log lines that carry what no log may keep (tests/log_hygiene.py):", red=True)
+        for line in found[:50]:
+            report.line("  " + line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 from tests.browser import _chromiums, arabic, browser, desktop, live_server, phone  # noqa: E402, F401

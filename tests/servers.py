@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / "tests" / "artifacts" / "logs"
 BIN = Path(sys.executable).parent
 OFFSET = int(os.environ.get("PEACEMAP_PORT_OFFSET") or 0)
 
@@ -163,7 +164,9 @@ class Server:
 @contextmanager
 def gunicorn(env: dict[str, str], *, timeout: float = 60) -> Iterator[Server]:
     """gunicorn with deploy/gunicorn.conf.py on an ephemeral port; yields when it answers."""
-    log = Path(tempfile.mkstemp(prefix="peacemap-gunicorn-", suffix=".log")[1])
+    # Kept with the run's other logs, which the run's end greps (tests/log_hygiene.py).
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log", dir=LOG_DIR)[1])
     command = [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "wsgi:app"]
     env = {"PEACEMAP_BIND": "127.0.0.1:0", "PEACEMAP_WORKERS": "1", **env}
     with log.open("w") as out:
@@ -186,7 +189,6 @@ def gunicorn(env: dict[str, str], *, timeout: float = 60) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.unlink(missing_ok=True)
 
 
 @dataclass

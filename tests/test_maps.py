@@ -210,7 +210,7 @@ def test_tiles_are_gzipped_cacheable_and_empty_ones_have_no_body(client, mapped,
     assert mapped["sensitive"] in {f["properties"].get("id") for f in features}
     # The same for every caller: a CDN keys it on coding and language only.
     assert set(response.headers["Vary"].split(", ")) == {"Accept-Encoding", "Accept-Language"}
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "public, max-age=30"
     etag = response.headers["ETag"]
     again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304
@@ -219,7 +219,7 @@ def test_tiles_are_gzipped_cacheable_and_empty_ones_have_no_body(client, mapped,
     empty = client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt?kind=government")
     assert empty.status_code == 204 and empty.data == b""
     assert "Content-Type" not in empty.headers and "Content-Length" not in empty.headers
-    assert empty.headers["Cache-Control"] == "public, max-age=300"
+    assert empty.headers["Cache-Control"] == "public, max-age=30"
 
 
 def test_a_lone_actor_at_low_zoom_carries_its_id_name_and_kind(client, mapped, make_actor):

@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
+import re
 import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 
 import pytest
 from sqlalchemy import create_engine
@@ -19,11 +22,13 @@ from sqlalchemy import create_engine
 from seeds.bulk import load_rows
 from seeds.synthetic import generate
 from tests.conftest import DATA_KEY
-from tests.servers import ROOT, Server, database_of_its_own, request
+from tests.servers import ROOT, Server, database_of_its_own, moderator_headers, request
 
 RUN = ROOT / ".prod-test"  # under the checkout: nginx's unprivileged user must reach it
 EXPORT_ACTORS = 20_000
 WORKER_TIMEOUT_S = 3
+CACHE_SECONDS = 2  # PEACEMAP_PUBLIC_CACHE_SECONDS: how long the proxy keeps public answers
+STACK_SECRET_KEY = "production-test-secret-0123456789abcdefghij"
 
 
 def _free_port() -> int:
@@ -52,7 +57,8 @@ def stack(database):
         **os.environ,
         "DATABASE_URL": database["DATABASE_URL"],
         "PEACEMAP_MIGRATION_DATABASE_URL": database["MIGRATION_DATABASE_URL"],
-        "PEACEMAP_SECRET_KEY": "production-test-secret-0123456789abcdefghij",
+        "PEACEMAP_SECRET_KEY": STACK_SECRET_KEY,
+        "PEACEMAP_PUBLIC_CACHE_SECONDS": str(CACHE_SECONDS),
         "PEACEMAP_DATA_KEY": DATA_KEY,  # the key the test run sealed its rows with
         "PEACEMAP_PROD_DIR": str(run),
         "PEACEMAP_HTTP_PORT": str(http_port),
@@ -105,8 +111,93 @@ def test_the_logs_place_nobody(stack):
         text = (RUN / log).read_text()
         assert "/api/v1/tiles/14/" in text
         assert "36.8219" not in text
-        assert "9876" not in text
-        assert "8123" not in text
+        # Tile x and y nowhere (word bounds: request ids are hex and may hold the digits).
+        assert not re.search(r"\b(9876|8123)\b", text)
+
+
+def test_one_request_id_from_nginx_into_the_app_logs(stack):
+    """nginx names each request ($request_id), the app keeps that id, and both logs carry
+    it: an operator follows one request from the proxy's log into the app's."""
+    server, _ = stack
+    answer = request(server, "GET", "/api/v1/actors?limit=1&kind=network")
+    request_id = answer.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    time.sleep(0.5)  # gunicorn's log is written by its worker
+    assert request_id in (RUN / "nginx-access.log").read_text()
+    app_lines = [
+        json.loads(line)
+        for line in (RUN / "gunicorn-access.log").read_text().splitlines()
+        if request_id in line
+    ]
+    assert [line["request_id"] for line in app_lines] == [request_id]
+    refused = request(server, "GET", "/api/v1/" + "x" * 9000)  # refused by nginx itself
+    assert refused.status == 414 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
+
+
+def test_the_proxy_keeps_public_answers_and_a_hidden_actor_leaves_it_within_the_bound(
+    stack, database
+):
+    """Public tiles and list pages are served from nginx's cache; a moderator hides an
+    actor, and within PEACEMAP_PUBLIC_CACHE_SECONDS no reader gets it from the cache."""
+    server, _ = stack
+    listed = request(server, "GET", "/api/v1/actors?limit=1&sort=name&f=geojson")
+    actor = listed.json()["features"][0]
+    lon, lat = actor["geometry"]["coordinates"]
+    z = 12
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    public = {
+        "list": f"/api/v1/actors?q={urllib.parse.quote(actor['properties']['name'])}",
+        "tile": f"/api/v1/tiles/{z}/{x}/{y}.mvt",
+    }
+    for path in public.values():
+        first, second = request(server, "GET", path), request(server, "GET", path)
+        assert first.status == second.status == 200, (path, first.status)
+        assert second.headers["x-cache"] == "HIT", (path, second.headers)
+        assert second.headers["cache-control"] == f"public, max-age={CACHE_SECONDS}"
+        assert second.body == first.body
+    engine = create_engine(database["DATABASE_URL"])
+    signed_in = moderator_headers(engine, STACK_SECRET_KEY)
+    engine.dispose()
+    # Credentials and cookies go past the cache, both ways.
+    for headers in (signed_in, {"Cookie": "peacemap_lsn=0/1"}):
+        mine = request(server, "GET", public["list"], None, headers)
+        assert mine.headers["x-cache"] == "BYPASS" and "private" in mine.headers["cache-control"]
+    before = {name: request(server, "GET", path).body for name, path in public.items()}
+    hidden = request(
+        server,
+        "POST",
+        f"/api/v1/moderation/items/actor/{actor['id']}/hide",
+        {"reason": "Endangers its members where they meet."},
+        signed_in,
+    )
+    assert hidden.status == 204, hidden.body
+    try:
+        time.sleep(CACHE_SECONDS + 1)
+        after = {name: request(server, "GET", path) for name, path in public.items()}
+    finally:  # the other tests of the stack count every actor
+        shown = request(
+            server,
+            "POST",
+            f"/api/v1/moderation/items/actor/{actor['id']}/unhide",
+            {"reason": "Reviewed: safe to show again."},
+            signed_in,
+        )
+        assert shown.status == 204, shown.body
+    assert after["list"].status == 200 and actor["id"].encode() not in after["list"].body
+    assert after["tile"].status in (200, 204) and actor["id"].encode() not in after["tile"].body
+    assert after["tile"].body != before["tile"], "the tile changed once the actor was hidden"
+
+
+def test_the_host_is_part_of_the_cache_key(stack):
+    """The app writes absolute links from the Host: a request with a forged Host must
+    not fill the cache that other readers are served from."""
+    server, _ = stack
+    path = "/api/v1/ogc/collections/actors/items?limit=1&bbox=-20,-40,60,40"
+    forged = request(server, "GET", path, None, {"Host": "attacker.example"})
+    assert forged.status == 200 and b"attacker.example" in forged.body
+    honest = request(server, "GET", path)
+    assert honest.status == 200 and b"attacker.example" not in honest.body
 
 
 def _trickle(sockets: list[socket.socket], stop: threading.Event, every: float) -> None:

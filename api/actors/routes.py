@@ -119,6 +119,8 @@ def _etag(
 
 @blp.route("")
 class Actors(MethodView):
+    shared_cache = True  # anonymous pages of the list (api.http)
+
     @blp.arguments(ActorQueryArgsSchema, location="query")
     @blp.response(
         200, ActorListSchema, headers={"Link": {"description": "RFC 8288 pagination links"}}

@@ -20,9 +20,6 @@ from api.ratelimit import tile_limit
 from api.translations import record_feature_languages
 
 MVT = "application/vnd.mapbox-vector-tile"
-# A public tile is the same for every caller; it varies only with these (Accept-Encoding is
-# added by compression), so a CDN can keep one copy per language and coding.
-TILE_CACHE = {"Cache-Control": "public, max-age=300"}
 # The attributes of the tiles' layer 'actors': clusters carry a count, single actors the rest.
 TILE_FIELDS = {
     "count": "Number",
@@ -78,7 +75,10 @@ class ExportArgsSchema(ItemsArgsSchema):
 @blp.route("/tiles/<int(max=22):z>/<int:x>/<int:y>.mvt")
 class Tile(MethodView):
     decorators = [tile_limit]
+    # A public tile is the same for every caller; it varies only with these (Accept-Encoding
+    # is added by compression), so a CDN can keep one copy per language and coding.
     vary = ("Accept-Language",)
+    shared_cache = True
 
     @blp.arguments(MapFilterSchema, location="query")
     @blp.response(200)
@@ -103,14 +103,16 @@ def tile_response(args: dict, z: int, x: int, y: int) -> Response:
     prepared_for(language)
     body = service.tile(db.session, args, z, x, y, language)
     if not body:
-        empty = Response(status=204, headers=TILE_CACHE)
+        empty = Response(status=204)
         del empty.headers["Content-Type"]
         return empty
-    return Response(body, mimetype=MVT, headers=TILE_CACHE)
+    return Response(body, mimetype=MVT)
 
 
 @blp.route("/tiles/tilejson.json")
 class TileJSON(MethodView):
+    shared_cache = True
+
     @blp.arguments(MapFilterSchema, location="query")
     @blp.response(200, TileJSONSchema)
     @blp.doc(description=ANYONE)
@@ -136,6 +138,8 @@ class TileJSON(MethodView):
 
 @blp.route("/actors/clusters")
 class Clusters(MethodView):
+    shared_cache = True
+
     @blp.arguments(ClusterArgsSchema, location="query")
     @blp.response(200)
     @blp.doc(

@@ -344,6 +344,8 @@ class Queryables(MethodView):
 
 @blp.route("/collections/<collection_id>/items")
 class Items(MethodView):
+    shared_cache = True  # anonymous pages of the list (api.http)
+
     @blp.arguments(FeaturesArgsSchema, location="query")
     @blp.response(200)
     @blp.alt_response(400, description="Unknown parameter, or a filter or sort that cannot apply")

@@ -239,6 +239,7 @@ class OGCTile(MethodView):
     # As /api/v1/tiles: the same rate-limit bucket and the same Vary for caches.
     decorators = Tile.decorators
     vary = Tile.vary
+    shared_cache = Tile.shared_cache
 
     @blp.response(200)
     @blp.alt_response(204, description="Empty tile")
