@@ -43,6 +43,8 @@ COMMON_QUERIES = {
         {"ix_actors_status_updated", "ix_actors_updated"},
     ),
     "changes_feed": ("/api/v1/actors/changes?limit=200", "ix_actors_updated"),
+    # a low-zoom tile reads the cell table; a cell of one finds its actor through the index
+    "low_zoom_tile": ("/api/v1/tiles/3/4/4.mvt", "ix_actors_public_location"),
     "ogc_bbox": (
         "/api/v1/ogc/collections/actors/items?bbox=36.6,-1.5,37.0,-1.1",
         "ix_actors_public_location",
