@@ -295,6 +295,10 @@ def sightings(client, ids) -> dict[str, bool]:
         "web actor page": ok(f"/actors/{a}"),
         "web map list": shows("/?country=MN", a),
         "web map search": shows("/?q=Hidden Valley", a),
+        "web library": shows("/library", r),
+        "web library search": shows("/library?q=steppe circles", r),
+        "web resource page": ok(f"/library/{r}"),
+        "web observations": shows("/observations", o),
     }
 
 

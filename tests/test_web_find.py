@@ -8,6 +8,11 @@ import uuid
 
 import pytest
 
+from api.observations.schemas import ObservationCreateSchema
+from api.observations.service import create_observation
+from api.resources.schemas import ResourceCreateSchema
+from api.resources.service import create_resource
+from api.revisions.service import Provenance
 from api.web.errors import error_page
 
 # Somewhere in Nairobi, with digits no generalised location would share.
@@ -210,3 +215,124 @@ def test_base_layer_is_configurable_and_the_csp_lets_only_its_tiles_in(app, clie
         "img-src 'self' data: https://tiles.example.org;"
         in configured.headers["Content-Security-Policy"]
     )
+
+
+# -- the library and observations -------------------------------------------------------------
+
+
+@pytest.fixture
+def make_resource(app, session):
+    def make(**overrides):
+        payload = {
+            "type": "evaluation",
+            "title": "What worked in Kisumu's youth dialogues",
+            "summary": "An evaluation of three years of dialogue between young people.",
+            "url": "https://example.org/kisumu.pdf",
+            "language": "en",
+            "themes": ["youth"],
+            "countries": ["KE"],
+            **overrides,
+        }
+        with app.app_context():
+            data = ResourceCreateSchema().load(payload)
+        resource = create_resource(session, data, Provenance())
+        session.commit()
+        return resource
+
+    return make
+
+
+@pytest.fixture
+def make_observation(app, session):
+    def make(**overrides):
+        payload = {
+            "text": "Neighbours are building houses of cement again.",
+            "language": "en",
+            "observed_on": "2025-03-01",
+            "location": SECRET_POINT,
+            "location_precision": "exact",
+            "themes": ["investment"],
+            **overrides,
+        }
+        with app.app_context():
+            data = ObservationCreateSchema().load(payload)
+        observation = create_observation(
+            session, data, Provenance(), disclaimers=["community_reported"]
+        )
+        session.commit()
+        return observation
+
+    return make
+
+
+def test_library_searches_resources_and_names_their_type_and_themes(client, make_resource):
+    make_resource()
+    make_resource(
+        title="Lessons from a failed ceasefire",
+        type="lesson_from_failure",
+        themes=["security_disarmament"],
+        summary="What we got wrong.",
+    )
+
+    everything = client.get("/library").get_data(as_text=True)
+    found = client.get("/library?q=ceasefire").get_data(as_text=True)
+    by_type = client.get("/library?type=evaluation").get_data(as_text=True)
+
+    assert "What worked in Kisumu" in everything and "failed ceasefire" in everything
+    assert "failed ceasefire" in found and "Kisumu" not in found
+    assert "Kisumu" in by_type and "ceasefire" not in by_type
+    assert "Lesson from failure" in found and "Security and disarmament" in found
+
+
+def test_resource_page_in_french_names_type_theme_and_country(client, make_resource):
+    resource = make_resource()
+
+    html = client.get(f"/library/{resource.id}", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
+
+    assert "What worked in Kisumu" in html
+    assert "Évaluation" in html and "Jeunesse" in html and "Kenya" in html
+    assert 'href="https://example.org/kisumu.pdf"' in html
+
+
+def test_hidden_resource_and_observation_appear_on_no_page(
+    client, session, make_resource, make_observation
+):
+    resource = make_resource(title="Hidden Ledger of Names")
+    resource.hidden = True
+    session.commit()
+    observation = make_observation(text="Hidden sighting of the convoy")  # a new app context
+    observation.hidden = True
+    session.commit()
+    resource_id, observation_id = resource.id, observation.id
+
+    assert client.get(f"/library/{resource_id}").status_code == 404
+    assert "Hidden Ledger" not in client.get("/library").get_data(as_text=True)
+    assert "Hidden Ledger" not in client.get("/library?q=ledger").get_data(as_text=True)
+    assert "Hidden sighting" not in client.get("/observations").get_data(as_text=True)
+    assert str(observation_id) not in client.get("/observations").get_data(as_text=True)
+
+
+def test_observations_are_named_by_country_never_by_point(client, make_observation):
+    make_observation()
+
+    html = client.get("/observations").get_data(as_text=True)
+
+    assert "houses of cement" in html
+    assert "Kenya" in html and "Reported by the community" in html
+    for number in re.findall(r"-?\d+\.\d+", html):
+        assert abs(float(number)) < 1, number
+
+
+def test_library_pages_and_refuses_bad_filters_by_field(client, make_resource):
+    for i in range(21):
+        make_resource(title=f"Paged brief {i:02d}", type="brief")
+
+    first = client.get("/library?type=brief").get_data(as_text=True)
+    second = client.get("/library?type=brief&offset=20").get_data(as_text=True)
+    bad = client.get("/library?type=rumour")
+
+    assert first.count('class="result"') == 20 and second.count('class="result"') == 1
+    assert 'href="?type=brief&amp;offset=20" rel="next"' in first
+    assert bad.status_code == 422 and 'href="#f-type"' in bad.get_data(as_text=True)

@@ -8,6 +8,13 @@ import time
 
 import pytest
 
+from api.observations.schemas import ObservationCreateSchema
+from api.observations.service import create_observation
+from api.resources.schemas import ResourceCreateSchema
+from api.resources.service import create_resource
+from api.revisions.service import Provenance
+from tests.test_web_find import SECRET_POINT
+
 # Werkzeug's test server leaves a static file to the garbage collector when the browser
 # drops a connection it no longer needs: not this project's leak, not an error here.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -130,3 +137,45 @@ def test_map_page_is_usable_over_slow_3g(phone, make_actor):
     assert list_seconds < 10, list_seconds
     assert map_seconds < 60, map_seconds
     phone.screenshot("find-slow-3g")
+
+
+def test_library_and_observations_in_a_browser(browser, app, session):
+    with app.app_context():
+        resource = ResourceCreateSchema().load(
+            {
+                "type": "lesson_from_failure",
+                "title": "When the ceasefire failed",
+                "url": "https://example.org/ceasefire.pdf",
+                "language": "en",
+                "themes": ["security_disarmament"],
+                "countries": ["SS"],
+            }
+        )
+        observation = ObservationCreateSchema().load(
+            {
+                "text": "Neighbours are building houses of cement again.",
+                "language": "en",
+                "observed_on": "2025-03-01",
+                "location": SECRET_POINT,
+                "themes": ["investment"],
+            }
+        )
+    create_resource(session, resource, Provenance())
+    create_observation(session, observation, Provenance())
+    session.commit()
+
+    browser.open("/library")
+    browser.fill("q", "ceasefire")
+    browser.submit("q")
+    browser.assert_accessible()
+    browser.screenshot("library")
+    browser.click(".result h2 a")
+    assert browser.path.startswith("/library/")
+    browser.assert_accessible()
+    browser.screenshot("resource")
+
+    browser.open("/observations")
+    assert "houses of cement" in browser.text()
+    assert browser.overflows() == []
+    browser.assert_accessible()
+    browser.screenshot("observations")

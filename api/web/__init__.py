@@ -91,6 +91,7 @@ def init_app(app: Flask) -> None:
         contribute,
         errors,
         find,
+        library,
         moderate,
         report,
     )

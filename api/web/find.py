@@ -31,7 +31,12 @@ RADII_KM = (25, 50, 100, 300, 1000)
 
 @blp.app_context_processor
 def _find_words():
-    return {"theme_name": labels.theme_name}
+    return {
+        "theme_name": labels.theme_name,
+        "resource_types": labels.RESOURCE_TYPES,
+        # Pages of other jobs an actor page links to, where they exist.
+        "page_exists": lambda endpoint: endpoint in current_app.view_functions,
+    }
 
 
 @cache
@@ -54,7 +59,7 @@ def _query(values: dict[str, str]) -> dict[str, str]:
     return query
 
 
-def _theme_options() -> list[tuple[str, str]]:
+def theme_options() -> list[tuple[str, str]]:
     named = {
         theme.key: labels.theme_name(theme.key, {theme.key: theme.label})
         for theme in list_themes(db.session)
@@ -62,7 +67,7 @@ def _theme_options() -> list[tuple[str, str]]:
     return sorted(named.items(), key=lambda item: item[1].casefold())
 
 
-def _by_field(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+def by_field(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     """A list parameter's messages name the item (``near.0``): the form has one field."""
     fields: dict[str, list[str]] = {}
     for name, messages in errors.items():
@@ -82,7 +87,7 @@ def map_page():
     try:
         args = forms.load(ActorQueryArgsSchema(), {**query, "limit": str(PAGE_SIZE)})
     except forms.Invalid as refusal:
-        return _map_page(values, query, errors=_by_field(refusal.errors), status=422)
+        return _map_page(values, query, errors=by_field(refusal.errors), status=422)
     page = service.search_actors(db.session, args, current_principal(), limit=PAGE_SIZE)
     actors = [actor for actor, _km in page.items]
     translations = translations_for(db.session, "actor", [actor.id for actor in actors])
@@ -119,7 +124,7 @@ def _map_page(values, query, *, actors=(), total=0, offset=0, errors=None, statu
         previous=page_link(max(offset - PAGE_SIZE, 0)) if offset else None,
         next=page_link(offset + PAGE_SIZE) if total is None or offset + PAGE_SIZE < total else None,
         kind_options=[(k, str(v)) for k, v in labels.KINDS.items()],
-        theme_options=_theme_options(),
+        theme_options=theme_options(),
         country_options=sorted(
             ((c, labels.country_name(c)) for c in facets["country"]), key=lambda o: o[1]
         ),

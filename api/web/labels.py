@@ -120,8 +120,8 @@ DIRECTIONS = {
 # -- the Find job -------------------------------------------------------------------------
 
 # The theme vocabulary's keys (migration 0001) that actors, resources and observations
-# carry, named for readers (the Report job names the framework's five its own way); a theme added since
-# shows the label it was created with.
+# carry, named for readers (the Report job names the framework's five its own way); a
+# theme added since shows the label it was created with.
 VOCABULARY_THEMES = {
     "violence": _l("Violence"),
     "legitimacy": _l("Legitimacy"),
