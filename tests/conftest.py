@@ -79,6 +79,27 @@ def database_urls() -> dict[str, str | None]:
     return urls
 
 
+def migrated_database(database_urls: dict, suffix: str) -> dict[str, str | None]:
+    """A database of a module's own beside the test database (``<name>_<suffix>``, with the
+    same roles), created anew and migrated: for servers that must see committed data,
+    which the other tests' rolled-back transactions never leave."""
+
+    def own(url: str | None) -> str | None:
+        if url is None:
+            return None
+        url = make_url(url)
+        return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+    urls = {key: own(url) for key, url in database_urls.items()}
+    migrate.upgrade(
+        urls["MIGRATION_DATABASE_URL"],
+        app_url=urls["DATABASE_URL"],
+        admin_url=urls["ADMIN_DATABASE_URL"],
+        recreate=True,
+    )
+    return urls
+
+
 @pytest.fixture(scope="session")
 def database_url(database_urls) -> str:
     """The URL the service connects with (its least-privileged role)."""

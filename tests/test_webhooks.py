@@ -19,9 +19,12 @@ from sqlalchemy import delete, select, text
 from standardwebhooks.webhooks import Webhook
 
 from api.accounts.models import Membership
+from api.actors.schemas import ActorCreateSchema
+from api.actors.service import create_actor
 from api.webhooks.delivery import attempt, backoff
 from api.webhooks.digests import send_due_digests
 from api.webhooks.models import Delivery, Subscription
+from tests.conftest import actor_payload
 from tests.servers import Receiver
 
 NAIROBI = [36.82, -1.29]
@@ -285,6 +288,24 @@ def test_a_change_to_private_fields_only_announces_nothing(
         "actor.created",
         "actor.updated",
     ]
+
+
+def test_the_job_is_queued_in_the_transaction_of_the_change(
+    app, client, session, loopback, receiver, people_headers
+):
+    made = subscribe(client, people_headers(), url=receiver.url).get_json()
+
+    def queued():
+        return session.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one()
+
+    before = queued()
+    with app.app_context():
+        data = ActorCreateSchema().load(actor_payload())
+    change = session.begin_nested()
+    create_actor(session, data)
+    assert queued() == before + 1 and len(deliveries_of(session, made["id"])) == 1
+    change.rollback()  # the change fails: its event and job go with it
+    assert queued() == before and deliveries_of(session, made["id"]) == []
 
 
 def test_an_actor_hidden_before_delivery_is_dropped_not_sent(

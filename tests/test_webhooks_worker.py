@@ -16,33 +16,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
-from api import migrate
 from api.accounts.models import User
 from api.accounts.service import issue_token
-from tests.conftest import DATA_KEY, SECRET_KEY
+from tests.conftest import DATA_KEY, SECRET_KEY, migrated_database
 from tests.servers import BIN, ROOT, Receiver, gunicorn, request
 
 
 @pytest.fixture(scope="module")
 def database(database_urls):
-    def own(url):
-        if url is None:
-            return None
-        url = make_url(url)
-        return url.set(database=f"{url.database}_push").render_as_string(hide_password=False)
-
-    urls = {key: own(url) for key, url in database_urls.items()}
-    migrate.upgrade(
-        urls["MIGRATION_DATABASE_URL"],
-        app_url=urls["DATABASE_URL"],
-        admin_url=urls["ADMIN_DATABASE_URL"],
-        recreate=True,
-    )
-    return urls
+    return migrated_database(database_urls, "push")
 
 
 @pytest.fixture(scope="module")

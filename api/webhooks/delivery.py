@@ -48,11 +48,11 @@ def entitled(session: Session, subscription: Subscription) -> bool:
     """Whether the subscription's maker may still receive it: an active account and, for an
     organisation's subscription, still one of its managers (as the permission table says)."""
     user = session.get(User, subscription.user_id)
-    if user is None or not user.is_active:
-        return False
-    if subscription.actor_id is None:
-        return True
-    return can(Principal(user=user), "subscription.manage", subscription)
+    return (
+        user is not None
+        and user.is_active
+        and can(Principal(user=user), "subscription.manage", subscription)
+    )
 
 
 def payload(session: Session, delivery: Delivery) -> dict | None:
