@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import box, mapping, shape
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from standardwebhooks.webhooks import Webhook
 
-from api.accounts.models import Membership
+from api.accounts.models import Membership, User
 from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
 from api.webhooks.delivery import attempt, backoff
@@ -131,6 +131,20 @@ def test_a_former_manager_hears_and_reads_nothing_more_of_the_organisation(
     assert receiver.received == [] and delivery.status == "dropped"
     assert client.get(made.headers["Location"], headers=manager).status_code == 404
     assert client.get("/api/v1/subscriptions", headers=manager).get_json()["items"] == []
+
+
+def test_a_suspended_account_is_sent_nothing(
+    app, client, session, loopback, receiver, make_user, login, make_actor
+):
+    user = make_user()
+    user_id, me = user.id, login(user)
+    made = subscribe(client, me, url=receiver.url).get_json()
+    make_actor()
+    session.execute(update(User).where(User.id == user_id).values(status="suspended"))
+    session.commit()
+    (delivery,) = deliveries_of(session, made["id"])
+    run(app, session, delivery)
+    assert receiver.received == [] and delivery.status == "dropped"
 
 
 @pytest.mark.parametrize(
