@@ -39,6 +39,11 @@ OFFSET_MAX = 1_000_000  # deeper pages are for exports and delta sync, not offse
 QUERY_VALUE = 8_000  # any one query-string value (a GeoJSON `intersects` is the longest)
 HEADER_VALUE = 8_000
 
+# -- how much one account may ask of the service -------------------------------------------
+# Subscriptions of one person (or one organisation): each event is one delivery per
+# matching subscription, so this bounds what one account can make the worker send.
+SUBSCRIPTIONS_PER_OWNER = 50
+
 # -- shapes of JSON -----------------------------------------------------------------------
 MAX_JSON_DEPTH = 32  # the deepest document the API takes (GeoJSON in a payload is ~6)
 MAX_INTEGER_DIGITS = 19  # enough for bigint; a JSON integer of thousands of digits is refused

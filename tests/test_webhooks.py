@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from api.accounts.models import Membership, User
 from api.actors.schemas import ActorCreateSchema
 from api.actors.service import create_actor
+from api.limits import SUBSCRIPTIONS_PER_OWNER
 from api.webhooks.delivery import attempt, backoff
 from api.webhooks.digests import send_due_digests
 from api.webhooks.models import Delivery, Subscription
@@ -191,6 +192,22 @@ def test_bad_subscriptions_are_problems_naming_the_field(client, people_headers,
     assert refused.status_code == 422, refused.get_json()
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert field in refused.get_json()["errors"], refused.get_json()
+
+
+def test_one_account_cannot_make_the_worker_send_without_bound(client, session, people_headers):
+    me = people_headers()
+    for n in range(SUBSCRIPTIONS_PER_OWNER):
+        assert (
+            subscribe(client, me, digest="daily", theme=None if n % 2 else "gender").status_code
+            == 201
+        )
+    refused = subscribe(client, me, digest="weekly")
+    assert refused.status_code == 409
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert str(SUBSCRIPTIONS_PER_OWNER) in refused.get_json()["detail"]
+    listed = client.get("/api/v1/subscriptions?limit=1000", headers=me).get_json()
+    assert len(listed["items"]) == SUBSCRIPTIONS_PER_OWNER
+    assert subscribe(client, people_headers(), digest="weekly").status_code == 201  # others may
 
 
 def test_link_local_addresses_are_refused_even_where_loopback_is_allowed(

@@ -63,6 +63,7 @@ class Subscriptions(MethodView):
     @blp.response(201, SubscriptionCreatedSchema)
     @blp.alt_response(401, description="Not signed in")
     @blp.alt_response(403, description="Email address not confirmed")
+    @blp.alt_response(409, description="As many subscriptions as one owner may hold")
     @blp.alt_response(422, description="Invalid subscription (the field and rule are named)")
     @blp.doc(security=BEARER, description=f"Who: {who('subscription.create')}.")
     def post(self, data):

@@ -32,7 +32,7 @@ class SubscriptionCreateSchema(ma.Schema):
     )
     bbox = ma.fields.List(
         ma.fields.Float(),
-        validate=validate_bbox,
+        validate=[v.Length(4, 4), validate_bbox],
         allow_none=True,
         metadata={"description": "west,south,east,north: the same as an area, as a box"},
     )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 
 from shapely.geometry import box
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
 from api.content import area_column
-from api.errors import NotFound, Unprocessable
+from api.errors import Conflict, NotFound, Unprocessable
+from api.limits import SUBSCRIPTIONS_PER_OWNER
 from api.permissions import can, require
 from api.principal import Principal
 from api.themes.models import Theme
@@ -33,6 +34,7 @@ def create_subscription(
                 "actor_id: you may subscribe only for an organisation you manage.",
                 errors={"actor_id": ["must be an organisation you manage."]},
             )
+    _check_quota(session, principal.user_id, actor_id)
     if (theme := data.get("theme")) and session.get(Theme, theme) is None:
         message = f"unknown theme {theme!r}; see GET /api/v1/themes."
         raise Unprocessable(f"theme: {message}", errors={"theme": [message]})
@@ -63,6 +65,19 @@ def create_subscription(
     session.flush()
     session.refresh(subscription)
     return subscription, secret
+
+
+def _check_quota(session: Session, user_id, actor_id) -> None:
+    if actor_id is not None:
+        mine = Subscription.actor_id == actor_id
+    else:
+        mine = and_(Subscription.actor_id.is_(None), Subscription.user_id == user_id)
+    held = session.scalar(select(func.count()).select_from(Subscription).where(mine))
+    if held >= SUBSCRIPTIONS_PER_OWNER:
+        raise Conflict(
+            f"{held} subscriptions are the most one person or organisation may hold "
+            f"({SUBSCRIPTIONS_PER_OWNER}): delete one first, or widen one's filters."
+        )
 
 
 def _owned(principal: Principal):
