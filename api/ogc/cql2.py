@@ -90,7 +90,11 @@ def _text_to_json(text: str):
         ) from None
 
 
+_STACK_LOCK = threading.Lock()
+
+
 def _in_deep_stack(function, *args):
+    """``function(*args)`` on a thread of its own with PARSER_STACK_BYTES of stack."""
     outcome: dict = {}
 
     def run():
@@ -110,9 +114,6 @@ def _in_deep_stack(function, *args):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
-
-
-_STACK_LOCK = threading.Lock()
 
 
 # Allen's interval relations, as CQL2 defines its temporal operators, on (start, end).

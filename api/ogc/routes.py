@@ -148,7 +148,7 @@ class FeaturesArgsSchema(ItemsArgsSchema):
         metadata={"description": "The CRS of geometries in `filter`: CRS84 only"},
     )
     sortby = DelimitedList(
-        ma.fields.String(validate=v.Regexp(r"^[+-]?[a-z_]{1,40}$")),
+        ma.fields.String(validate=[v.Length(1, 41), v.Regexp(r"^[+-]?[a-z_]{1,40}$")]),
         max_items=10,
         metadata={"description": "Sortable queryables, comma-separated: -updated_at,name"},
     )

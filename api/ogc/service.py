@@ -40,13 +40,13 @@ def conditions(collection: Collection, args: dict) -> list:
 def sort_order(collection: Collection, sortby: list[str] | None) -> list:
     """ORDER BY for ``sortby`` (``name,-updated_at``: + ascending, - descending) on the
     collection's sortable queryables, the id last so that pages never overlap."""
-    order = []
+    order, allowed = [], sortable(collection)
     for key in sortby or ():
         name = key.lstrip("+-")
-        if name not in sortable(collection):
+        if name not in allowed:
             raise cql2.ParameterError(
                 f"{name!r} is not a sortable property of {collection.id}; sort on "
-                f"{', '.join(sortable(collection))}.",
+                f"{', '.join(allowed)}.",
                 "sortby",
             )
         column = cql2.as_text(collection.properties[name])

@@ -13,13 +13,12 @@ from api.errors import NotFound
 from api.http import json_response
 from api.maps.routes import MVT, TILE_FIELDS, Tile, tile_response
 from api.ogc.collections import TILED
-from api.ogc.routes import refuse_unknown_parameters, web_link
+from api.ogc.routes import CRS84, refuse_unknown_parameters, web_link
 from geo.tiles import HALF_WORLD_M
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MAX_ZOOM = 22  # as /api/v1/tiles
 TILE_SIZE = 256
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
