@@ -10,6 +10,7 @@ object per value; the rows are built a chunk at a time when they are written
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from array import array
@@ -53,37 +54,48 @@ class ComparisonInput:
         self._columns = array("q")  # each total's column in the framework (-1: not in it)
         self._numbers = array("d")  # per project: values, sizes, design effects, effective
         self._positions: dict[tuple[str, ...], array] = {}
+        self._nan = array("d", [NAN])
 
     def add(self, project_id: str, title: str, totals: dict[str, Value] | None) -> None:
         """A project and its latest period's totals by measure (None: it has no values)."""
-        measures = list(totals or {})
-        numbers = [
-            NAN if number is None else number
-            for field in ("value", "sample_size", "design_effect", "effective_sample_size")
-            for number in (getattr(v, field) for v in (totals or {}).values())
-        ]
-        self.add_totals(project_id, title, measures, numbers, has_values=totals is not None)
+        values = (totals or {}).values()
+        self.add_totals(
+            project_id,
+            title,
+            list(totals or {}),
+            [v.value for v in values] + [_number(v.sample_size) for v in values],
+            [_number(v.design_effect) for v in values],
+            [_number(v.effective_sample_size) for v in values],
+            has_values=totals is not None,
+        )
 
     def add_totals(
         self,
         project_id: str,
         title: str,
         measures: Sequence[str],
-        numbers: Sequence[float],
+        values_and_sizes: Sequence[float],
+        design_effects: Sequence[float] | None,
+        effective_sizes: Sequence[float] | None,
         *,
         has_values: bool = True,
     ) -> None:
+        """A project's totals: their measure keys; their values then their sample sizes;
+        their design effects and effective sample sizes, or None where no total has one
+        (NaN for a missing number)."""
         self.ids.append(project_id)
         self.titles.append(title)
         self.has_values.append(has_values)
-        self._counts.append(len(measures))
         key = tuple(measures)
         positions = self._positions.get(key)
         if positions is None:  # most projects share a handful of measure sets
             index = {k: j for j, k in enumerate(self.keys)}
             positions = self._positions[key] = array("q", [index.get(k, -1) for k in key])
+        self._counts.append(len(positions))
         self._columns.extend(positions)
-        self._numbers.extend(numbers)
+        self._numbers.extend(values_and_sizes)
+        for numbers in (design_effects, effective_sizes):
+            self._numbers.extend(numbers if numbers is not None else self._nan * len(positions))
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """The values (NaN where missing) and the effective sample sizes (0 where none),
@@ -103,6 +115,10 @@ class ComparisonInput:
         for k, matrix in enumerate((values, sizes, design_effects, effective)):
             matrix[rows, columns] = numbers[place + k * stride]
         return values, effective_sizes(sizes, design_effects, effective)
+
+
+def _number(number: float | None) -> float:
+    return NAN if number is None else number
 
 
 def effective_sizes(
@@ -203,20 +219,28 @@ class Comparison:
             "caveats": self.caveats,
         }
 
+    def _chunks(self, start: int, stop: int):
+        """Per chunk of projects: its first index, whether each has values, and per theme
+        the lists of its figures (score, low, high, coverage, best, worst)."""
+        for begin in range(start, stop, ROWS_PER_CHUNK):
+            end = min(begin + ROWS_PER_CHUNK, stop)
+            yield (
+                begin,
+                self.has_values[begin:end].tolist(),
+                {
+                    key: [
+                        getattr(columns, name)[begin:end].tolist()
+                        for name in ("score", "low", "high", "coverage", "best", "worst")
+                    ]
+                    for key, columns in self.themes.items()
+                },
+            )
+
     def rows(self, start: int = 0, stop: int | None = None) -> Iterator[dict]:
         """The projects' rows in order, built a chunk at a time."""
         stop = len(self.ids) if stop is None else stop
-        for begin in range(start, stop, ROWS_PER_CHUNK):
-            end = min(begin + ROWS_PER_CHUNK, stop)
-            chunk = {
-                key: [
-                    getattr(columns, name)[begin:end].tolist()
-                    for name in ("score", "low", "high", "coverage", "best", "worst")
-                ]
-                for key, columns in self.themes.items()
-            }
-            has_values = self.has_values[begin:end].tolist()
-            for i in range(end - begin):
+        for begin, has_values, chunk in self._chunks(start, stop):
+            for i, values in enumerate(has_values):
                 row = {
                     "project": self.ids[begin + i],
                     "title": self.titles[begin + i],
@@ -226,7 +250,7 @@ class Comparison:
                     "rank": {},
                 }
                 for key, (score, low, high, coverage, best, worst) in chunk.items():
-                    if has_values[i]:
+                    if values:
                         scored = score[i] == score[i]
                         row["scores"][key] = score[i] if scored else None
                         row["intervals"][key] = [low[i], high[i]] if scored else None
@@ -237,6 +261,40 @@ class Comparison:
                         else None
                     )
                 yield row
+
+    def json_rows(self) -> Iterator[str]:
+        """``json.dumps(row, separators=(",", ":"))`` of each row of ``rows``, written
+        straight from the figures (a tenth of the time: 100,000 rows are a lot of dicts)."""
+        keys = {key: json.dumps(key) + ":" for key in self.themes}
+        for begin, has_values, chunk in self._chunks(0, len(self.ids)):
+            parts = [[], [], [], []]  # scores, intervals, coverage, rank: text per theme
+            for key, (score, low, high, coverage, best, worst) in chunk.items():
+                name, ranked = keys[key], self.themes[key].ranked
+                parts[0].append([f"{name}{s!r}" if s == s else f"{name}null" for s in score])
+                parts[1].append(
+                    [
+                        f"{name}[{a!r},{b!r}]" if s == s else f"{name}null"
+                        for s, a, b in zip(score, low, high, strict=True)
+                    ]
+                )
+                parts[2].append([f"{name}{c!r}" for c in coverage])
+                parts[3].append(
+                    [
+                        f'{name}{{"best":{b},"worst":{w},"of":{ranked}}}' if b else f"{name}null"
+                        for b, w in zip(best, worst, strict=True)
+                    ]
+                )
+            for i, values in enumerate(has_values):
+                scores, intervals, coverage, rank = (
+                    ",".join(theme[i] for theme in part) if values or n == 3 else ""
+                    for n, part in enumerate(parts)
+                )
+                yield (
+                    f'{{"project":{json.dumps(self.ids[begin + i])},'
+                    f'"title":{json.dumps(self.titles[begin + i])},'
+                    f'"scores":{{{scores}}},"intervals":{{{intervals}}},'
+                    f'"coverage":{{{coverage}}},"rank":{{{rank}}}}}'
+                )
 
     def as_dict(self) -> dict:
         header = self.header()

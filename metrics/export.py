@@ -184,10 +184,9 @@ def comparison_json(comparison: Comparison) -> Iterator[str]:
     chunk of rows at a time (the same document ``compare`` returns, in another key order)."""
     opening = json.dumps(comparison.header(), separators=(",", ":"))
     yield opening[:-1] + ',"projects":['
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
     chunk, separator = [], ""
-    for row in comparison.rows():
-        chunk.append(dumps(row))
+    for row in comparison.json_rows():
+        chunk.append(row)
         if len(chunk) == ROWS_PER_CHUNK:
             yield separator + ",".join(chunk)
             chunk, separator = [], ","

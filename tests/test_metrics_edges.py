@@ -5,6 +5,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 from datetime import date
 
 import pytest
@@ -576,3 +577,44 @@ def one_at_a_time(framework, projects) -> list[dict]:
                 else None
             )
     return rows
+
+
+def test_rounding_in_bulk_is_pythons_round_to_the_last_bit():
+    """NumPy's round is not correctly rounded (``np.round(2.675, 2)`` is 2.68, Python's
+    ``round`` gives 2.67): the comparison rounds as the reports do, ties included."""
+    import random
+
+    import numpy as np
+
+    from metrics.comparison import _round
+
+    rng = random.Random(11)
+    numbers = [rng.uniform(0, 100) for _ in range(20000)]
+    numbers += [k / 1000 for k in range(0, 100001, 5)]  # every tie at two decimals
+    numbers += [x + d for x in (2.675, 0.125, 57.345) for d in (-1e-12, 0.0, 1e-12)]
+    numbers += [0.0, 100.0, math.nan]
+    bulk = _round(np.array(numbers)).tolist()
+    expected = [round(x, 2) for x in numbers]
+    assert bulk[:-1] == expected[:-1] and math.isnan(bulk[-1])
+
+
+def test_the_comparison_written_as_text_is_the_json_of_its_rows():
+    from metrics import default_framework
+    from metrics.comparison import Comparison, ComparisonInput, latest_totals
+    from metrics.export import comparison_json
+    from metrics.report import Value
+
+    day = date(2025, 1, 1)
+    gathered = ComparisonInput(default_framework())
+    projects = [
+        ("p1", 'Quotes " and ünïcode', [Value("feels_safe", "a", day, day, 41.5, 300)]),
+        ("p2", "No values", []),
+        ("p3", "Groups only", [Value("feels_safe", "a", day, day, 50, 90, (("sex", "f"),))]),
+        ("p4", "Deaths", [Value("conflict_deaths", "a", day, day, 0.0)]),
+    ]
+    for project_id, title, values in projects:
+        gathered.add(project_id, title, latest_totals(values))
+    comparison = Comparison(gathered)
+    rows = list(comparison.rows())
+    assert list(comparison.json_rows()) == [json.dumps(r, separators=(",", ":")) for r in rows]
+    assert json.loads("".join(comparison_json(comparison))) == comparison.as_dict()

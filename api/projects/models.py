@@ -147,8 +147,9 @@ class LatestTotals(Base):
     measures: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     vals: Mapped[list[float]] = mapped_column(ARRAY(Float))
     sample_sizes: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))
-    design_effects: Mapped[list[float | None]] = mapped_column(ARRAY(Float))
-    effective_sample_sizes: Mapped[list[float | None]] = mapped_column(ARRAY(Float))
+    # NULL when none of the totals has one (most surveys are simple random samples).
+    design_effects: Mapped[list[float | None] | None] = mapped_column(ARRAY(Float))
+    effective_sample_sizes: Mapped[list[float | None] | None] = mapped_column(ARRAY(Float))
 
 
 class SurveyMapping(Base):

@@ -407,31 +407,33 @@ def comparison(session: Session, args: dict) -> Comparison:
 
     Each project is compared at its latest period, which the database keeps with that
     period's totals (``latest_totals``, one short row per project, kept by triggers): each
-    project comes as its measure keys and one array of numbers, and the metrics library
-    lays them out and scores them all at once. No object per value is made; the projects'
+    project comes as its measure keys and arrays of numbers, and the metrics library lays
+    them out and scores them all at once. No object per value is made; the projects'
     rows are written when the response is."""
     totals = LatestTotals.__table__.c
-    numbers = func.array_replace(
-        func.array_cat(
-            func.array_cat(
-                func.array_cat(totals.vals, cast(totals.sample_sizes, ARRAY(Float))),
-                totals.design_effects,
-            ),
-            totals.effective_sample_sizes,
-        ),
-        cast(null(), Float),
-        literal_column("'NaN'::float8"),
-    )
+
+    def numbers(column):  # NaN for a missing number: the arrays are parsed as floats
+        return func.array_replace(
+            cast(column, ARRAY(Float)), cast(null(), Float), literal_column("'NaN'::float8")
+        )
+
     session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     session.execute(text("SET LOCAL work_mem = '64MB'"))  # sorts 100,000 rows in memory
     rows = session.connection().execute(
-        select(cast(Project.id, Text), Project.title, totals.measures, numbers)
+        select(
+            cast(Project.id, Text),
+            Project.title,
+            totals.measures,
+            numbers(func.array_cat(totals.vals, cast(totals.sample_sizes, ARRAY(Float)))),
+            numbers(totals.design_effects),
+            numbers(totals.effective_sample_sizes),
+        )
         .join(LatestTotals, LatestTotals.project_id == Project.id)
         .where(*_conditions(args, None))
         .order_by(Project.id),
         execution_options={"stream_results": True, "yield_per": 5000},
     )
     gathered = ComparisonInput(default_framework())
-    for project_id, title, measures, project_numbers in rows:
-        gathered.add_totals(project_id, title, measures, project_numbers)
+    for row in rows:
+        gathered.add_totals(*row)
     return Comparison(gathered)
