@@ -39,10 +39,10 @@ NAN = math.nan
 
 class ComparisonInput:
     """Each project's latest totals as flat arrays of numbers: what scoring needs, nothing
-    else. A project's totals come as its measure keys and, in one list, their values,
-    sample sizes, design effects and effective sample sizes (NaN where missing), as the
-    database sends them (api.projects.service.comparison); they are laid out one column
-    per measure of the framework at the end, all at once."""
+    else. A project's totals come as its measure keys and their numbers, as the database
+    sends them (``add_totals``, api.projects.service.comparison) or from ``Value`` objects
+    (``add``); they are laid out one column per measure of the framework at the end, all
+    at once."""
 
     def __init__(self, framework: Framework) -> None:
         self.framework = framework
@@ -105,9 +105,10 @@ class ComparisonInput:
         columns = np.frombuffer(self._columns, dtype=np.int64)
         numbers = np.frombuffer(self._numbers, dtype=float)
         rows = np.repeat(np.arange(len(counts)), counts)
-        # Each total's place in its project's list: the project's first number + its index.
-        firsts = np.repeat(4 * (np.cumsum(counts) - counts), counts)
-        place = firsts + np.arange(len(columns)) - np.repeat(np.cumsum(counts) - counts, counts)
+        # Total t of a project whose first total is f and who has L: its value is number
+        # 4 f + (t - f), its sample size L further, and so on.
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        place = 4 * first + (np.arange(len(columns)) - first)
         stride = np.repeat(counts, counts)
         known = columns >= 0
         rows, columns, place, stride = rows[known], columns[known], place[known], stride[known]
