@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -182,8 +183,7 @@ class BenchServer:
         return children.read_text().split()
 
     def worker_peak_mb(self) -> float:
-        """The highest peak resident memory of gunicorn's workers so far (since the last
-        ``reset_worker_peak``)."""
+        """The highest peak resident memory of gunicorn's workers so far."""
         peaks = []
         for pid in self._workers():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -191,8 +191,19 @@ class BenchServer:
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
 
-    def reset_worker_peak(self) -> None:
-        """Start the workers' peak resident memory again from what they hold now (Linux:
-        writing 5 to clear_refs), to measure one workload's peak."""
-        for pid in self._workers():
-            Path(f"/proc/{pid}/clear_refs").write_text("5")
+    def restart_workers(self) -> None:
+        """Fresh workers (gunicorn reloads them on SIGHUP), to measure one workload's peak
+        memory from a clean start: a worker keeps what its earlier requests made it grow."""
+        old = set(self._workers())
+        os.kill(self.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = set(self._workers())
+            if workers and not workers & old:
+                try:
+                    self.request("GET", "/api/v1/metrics/framework")
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not restart its workers")

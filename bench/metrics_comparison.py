@@ -8,8 +8,7 @@ For each size, PostgreSQL is loaded with that many published projects (bench/api
 gunicorn, one sync worker, production settings, its own database) and
 ``GET /api/v1/reports/comparison`` is timed in JSON, CSV, SVG and PNG (best of two) against
 the bars of issue 11: under 2 s for 10,000 projects and under 15 s for 100,000. The
-worker's peak resident memory is measured per workload (its high-water mark is reset
-before each).
+worker's peak resident memory is measured per workload (fresh workers for each).
 
 Memory must not grow with the number of value rows: ``--deep N`` loads the first size
 again with N periods per project (ten times the value rows for N = 30) and the worker's
@@ -138,7 +137,7 @@ def verdict(figure: float, bar: float | None, unit: str = "s") -> str:
 
 def api_formats(server, count: int) -> tuple[dict, float]:
     """Each format's best time of two; the JSON document; the worker's peak memory."""
-    server.reset_worker_peak()
+    server.restart_workers()
     document = None
     for fmt in FORMATS:
         timings = []

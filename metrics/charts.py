@@ -236,15 +236,17 @@ def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None)
             if not scores:
                 axes.text(i, 50, "no data", ha="center", fontsize=8, color="grey")
                 continue
-            # Every project of the theme in one call; thousands of dots as one image.
+            # One call per theme; projects with the same score share a dot (100,000
+            # projects have at most 10,001 scores to two decimals), thousands as one image.
+            dots = sorted(set(scores))
             axes.plot(
-                [i] * len(scores),
-                scores,
+                [i] * len(dots),
+                dots,
                 "o",
                 markersize=3,
                 color="grey",
                 alpha=0.4,
-                rasterized=len(scores) > MANY_DOTS,
+                rasterized=len(dots) > MANY_DOTS,
             )
             if marked and marked["scores"].get(theme) is not None:
                 if marked["intervals"].get(theme):

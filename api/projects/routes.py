@@ -404,7 +404,8 @@ class Comparison(MethodView):
         "with their 95% intervals side by side, their distribution (median, quartiles) and the "
         "range of ranks each project's interval allows (overlapping ranges cannot be told "
         "apart), with caveats where coverage differs. format=csv, or a chart as svg or png "
-        "(highlight= marks one project).",
+        "(highlight= marks one project). JSON and CSV are streamed (the JSON's summary comes "
+        "before its projects): 100,000 projects take seconds, not minutes.",
         responses={"200": {"content": {"text/csv": {}, "image/svg+xml": {}, "image/png": {}}}},
     )
     def get(self, args):
