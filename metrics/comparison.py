@@ -3,7 +3,7 @@ by side, the distribution per theme (median, quartiles) and, instead of a rank b
 estimate, the range of ranks each project's interval allows.
 
 Every project is scored at once, one array per measure and theme (the same arithmetic, in
-the same order, as ``latest_theme_scores`` does for one project, so the results are
+the same order, as ``theme_scores`` does for one project's latest period, so the results are
 identical to the last bit). Memory holds a few numbers per project and measure, never an
 object per value; the rows are built a chunk at a time when they are written
 (``Comparison.rows``), so a comparison of 100,000 projects streams."""

@@ -400,12 +400,3 @@ def _row(v: Value) -> dict:
         "design_effect": v.design_effect,
         "effective_sample_size": v.effective_sample_size,
     }
-
-
-# -- what comparisons use (metrics.comparison) ------------------------------------------------
-
-
-def latest_theme_scores(framework: Framework, values: Iterable[Value]) -> dict[str, dict]:
-    """Theme scores with intervals of a project's latest period (what comparisons use)."""
-    periods = _periods(values)
-    return theme_scores(framework, periods[-1].values) if periods else {}

@@ -365,11 +365,11 @@ def _body_stream():
     )
 
 
-def _chart_or_data(data: dict, fmt: str, to_csv, chart, **chart_args) -> Response:
+def _chart_or_data(data: dict, fmt: str, to_csv, chart) -> Response:
     if fmt == "csv":
         return Response(to_csv(data), mimetype="text/csv")
     if fmt in charts.FORMATS:
-        return Response(chart(data, fmt, **chart_args), mimetype=charts.FORMATS[fmt])
+        return Response(chart(data, fmt), mimetype=charts.FORMATS[fmt])
     return json_response(data)
 
 
