@@ -2,8 +2,8 @@
 and effective sample sizes as NULL when none of its totals has one, so a comparison sends
 and parses half the numbers.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 """
 
 import importlib.util
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
