@@ -172,6 +172,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # Map tiles in a bucket of their own: one panning session asks for hundreds, and a
         # mobile carrier puts thousands of phones behind one address.
         "RATELIMIT_TILES": env.get("PEACEMAP_RATELIMIT_TILES", "6000/minute"),
+        # Messages one account may relay to actors' managers (api/contact.py).
+        "RATELIMIT_CONTACT": env.get("PEACEMAP_RATELIMIT_CONTACT", "5/hour;20/day"),
     }
     return config
 

@@ -88,6 +88,9 @@ RULES: dict[str, tuple[Rule, str]] = {
         "the actor's manager",
     ),
     "flag.create": (verified, "signed-in user with a confirmed email address"),
+    # A message relayed to an actor's managers (api/contact.py); who manages stays unknown.
+    "actor.contact": (verified, "signed-in user with a confirmed email address"),
+    "contact.report_abuse": (lambda u, actor: manages(u, actor), "the actor's manager"),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
     "claim.release_any": (lambda u, o: is_admin(u), "admin"),
     "project.create": (

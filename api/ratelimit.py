@@ -52,3 +52,9 @@ credential_limit = limiter.shared_limit(
 # Map tiles: counted apart from the API (a decorated limit replaces the default ones), per
 # account or address like the rest, so a map session never spends the API's budget.
 tile_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_TILES"], scope="tiles")
+
+# Messages relayed to actors' managers (api/contact.py), per account: a signed-in sender
+# cannot turn Peacemap into a spam relay.
+contact_limit = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_CONTACT"], scope="contact"
+)

@@ -184,15 +184,13 @@ class Browser:
         Select(self.field(name)).select_by_value(value)
 
     def submit(self, name: str) -> None:
-        """Send the form of a field as a person would: Enter in a text field, else a click
-        on the form's submit button (or on this button); waits for the next page."""
+        """Send the form of a field as a person would: Enter in a one-line field, else a
+        click on the form's submit button (or on this button); waits for the next page."""
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
 
         element = self.field(name)
-        typed = element.tag_name == "textarea" or (
-            element.tag_name == "input" and element.get_attribute("type") not in CLICKED
-        )
+        typed = element.tag_name == "input" and element.get_attribute("type") not in CLICKED
         with self.navigation():
             if typed:
                 element.send_keys(Keys.ENTER)

@@ -179,3 +179,26 @@ def test_library_and_observations_in_a_browser(browser, app, session):
     assert browser.overflows() == []
     browser.assert_accessible()
     browser.screenshot("observations")
+
+
+def test_signed_in_reader_writes_to_an_actor(phone, app, make_actor, make_user, mailbox):
+    from tests.conftest import PASSWORD
+
+    org = make_actor(name="Amani Women's Circle")
+    manager = make_user(manager_of=org)
+    reader = make_user()
+    phone.open(f"/actors/{org.id}")
+    phone.click_link("Write to them through Peacemap")
+    assert phone.path.startswith("/sign-in")  # sign in first, then back
+    phone.fill("email", reader.email)
+    phone.fill("password", PASSWORD)
+    phone.submit("password")
+    assert phone.path == f"/actors/{org.id}/contact"
+    phone.assert_accessible()
+    phone.fill("message", "Could we meet in Kisumu next month?")
+    phone.submit("message")
+    assert "Message sent" in phone.text("h1")
+    assert manager.email not in phone.driver.page_source
+    phone.assert_accessible()
+    phone.screenshot("contact-sent")
+    assert "Could we meet in Kisumu" in mailbox(manager.email)[0].get_content()

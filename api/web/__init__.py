@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
     # One module per job; importing one adds its pages to the blueprint.
     from api.web import (  # noqa: F401
         account,
+        contact,
         contribute,
         errors,
         find,
