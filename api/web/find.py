@@ -1,7 +1,7 @@
-"""The Find job: the map and its list, actor pages, the library, observations, and contact
-with an actor through Peacemap. Each page loads its query with the API's own schema and
-calls the API's service functions, so that a filter, a limit or a visibility rule is the
-same here as there."""
+"""The Find job's map with its list, and actor pages (library.py has the library and
+observations, contact.py writing to an actor). Each page loads its query with the API's
+own schema and calls the API's service functions, so that a filter, a limit or a
+visibility rule is the same here as there."""
 
 from __future__ import annotations
 
