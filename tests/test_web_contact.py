@@ -178,3 +178,19 @@ def test_a_manager_reports_abuse_and_the_sender_is_refused_from_then_on(
     assert len(mailbox(managers[0].email)) == 1
     events = session.query(AuditEvent).filter_by(event="contact.abuse_reported").all()
     assert [e.subject_id for e in events] == [sender.id]
+
+
+def test_the_same_form_sent_twice_relays_once(
+    client, make_user, web_sign_in, org, managers, mailbox
+):
+    web_sign_in(client, make_user())
+    page = client.get(f"/actors/{org.id}/contact").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    fields = {"message": "Hello twice?", "idempotency_key": key, "csrf_token": form_token(client)}
+
+    first = client.post(f"/actors/{org.id}/contact", data=fields)
+    again = client.post(f"/actors/{org.id}/contact", data=fields)  # a dropped connection
+
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len(mailbox(managers[0].email)) == 1

@@ -3,6 +3,8 @@ the abuse report a manager reaches from the relayed mail."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import current_app, render_template
 from flask.views import MethodView
 
@@ -11,6 +13,7 @@ from api.actors.service import get_actor
 from api.auth import current_principal
 from api.db import db
 from api.errors import ProblemError
+from api.idempotency import FORM_FIELD, idempotent
 from api.ratelimit import contact_limit
 from api.web import forms
 from api.web.account import signed_in_page
@@ -23,14 +26,19 @@ class Contact(MethodView):
 
     def get(self, actor_id):
         actor = get_actor(db.session, actor_id, current_principal())
-        return render_template("find/contact.html", actor=actor, errors={}, values={})
+        # A key per form shown: the same form sent again (a dropped connection) is answered
+        # from the first sending and relays nothing twice (api/idempotency.py).
+        values = {FORM_FIELD: uuid.uuid4().hex}
+        return render_template("find/contact.html", actor=actor, errors={}, values=values)
 
     @contact_limit
+    @idempotent
     def post(self, actor_id):
         """Relay the message; the answer is the same whoever manages the actor."""
         actor = get_actor(db.session, actor_id, current_principal())
+        typed = {k: v for k, v in forms.posted().items() if k != FORM_FIELD}
         try:
-            data = forms.load(contact.ContactMessageSchema(), forms.posted())
+            data = forms.load(contact.ContactMessageSchema(), typed)
             contact.send_message(
                 db.session, current_app.config, actor, current_principal(), data["message"]
             )
