@@ -1,6 +1,6 @@
 """Read routing: anonymous reads go to a streaming replica, everything else to the primary.
 
-The rule, in one place (``choose_route``):
+The rule, in one place (``route``):
 
 - A request reads from a replica only when it is a safe method (GET, HEAD, OPTIONS)
   without credentials (``api.auth.carries_credentials``: a bearer token or the web pages'

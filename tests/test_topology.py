@@ -181,9 +181,14 @@ def test_a_client_reads_its_own_write_while_others_read_the_replica(
         # Signed-in reads (which write too) use the primary.
         for answer in _on_every_instance(f"/api/v1/actors/{actor_id}", moderator):
             assert answer.status == 200, answer.body
-        # Anybody else reads the replica, which has not replayed the write yet.
-        for answer in _on_every_instance(f"/api/v1/actors/{actor_id}"):
-            assert answer.status == 404, answer.body
+        # Anybody else reads the replica, which has not replayed the write yet; a garbled
+        # cookie counts as none, a forged one sends only its sender to the primary.
+        for cookie_sent in ({}, {"Cookie": f"{LSN_COOKIE}=x'; DROP TABLE actors;--"}):
+            for answer in _on_every_instance(f"/api/v1/actors/{actor_id}", cookie_sent):
+                assert answer.status == 404, answer.body
+        forged = {"Cookie": f"{LSN_COOKIE}=FFFFFFFF/FFFFFFFF"}
+        for answer in _on_every_instance(f"/api/v1/actors/{actor_id}", forged):
+            assert answer.status == 200, answer.body
         assert sum(_routed(port, "primary", "read_your_writes") for port in GUNICORN_PORTS) >= 2
         assert sum(_routed(port, "replica", "replica") for port in GUNICORN_PORTS) > served_before
     finally:
