@@ -3,6 +3,7 @@
 # 1,000,000 generated actors, with the shared harness (../shared/peers-bench).
 #
 #   bash bench/map_peers.sh            # about 25 minutes on the 2-core reference machine
+#   bash bench/map_peers.sh --api-only # Peacemap's scenarios and their SQL ceiling alone
 #
 # Steps: copy the read-only harness into bench/.work/ (git-ignored); its venv and its
 # PostGIS cluster (127.0.0.1:55432) with the generated CSV; load the same CSV into
@@ -10,8 +11,16 @@
 # the README tells production users (gunicorn, 2 workers); then, one server at a time,
 # each scenario: a 5 s warm-up and a 20 s wrk run (c=8, loopback). Prints requests/s,
 # p50/p99, errors, bytes per response, ratios to each peer and Peacemap's peak memory.
+# Beyond the peers' scenarios, Peacemap's own (bench/api_workload.py): the /api/v1/actors
+# list with its common filters, the changes feed, live tiles at z10 and z12 (plain and
+# filtered); and a raw-SQL ceiling: the statements the app sends for each scenario,
+# recorded from the app itself, replayed straight at PostgreSQL by pgbench in the same run
+# with the same concurrency, so each figure is also a fraction of what the database alone
+# does. No cache in front: gunicorn is called directly, never through nginx.
 # Rate limiting is switched off for the run: from one IP it would throttle wrk by design.
 set -euo pipefail
+API_ONLY=false
+[ "${1:-}" = --api-only ] && API_ONLY=true
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HARNESS="${PEERS_BENCH:-$ROOT/../shared/peers-bench}"
@@ -32,6 +41,7 @@ export PEACEMAP_MIGRATION_DATABASE_URL="postgresql+psycopg2://peacemap_owner@127
 export PEACEMAP_ADMIN_DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/peacemap_bench"
 # The data key exact locations are sealed with, kept with the bench's database.
 export PEACEMAP_DATA_KEY_FILE="$WORK/data.keys"
+export PEACEMAP_RATELIMIT_ENABLED=false
 [ -s "$PEACEMAP_DATA_KEY_FILE" ] || (umask 077 && cd "$ROOT" && .venv/bin/python -c 'from api.crypto import generate_key; print(generate_key("bench"))' >"$PEACEMAP_DATA_KEY_FILE")
 
 # 1. the harness, writable, and the peers' own database
@@ -40,17 +50,24 @@ if [ ! -x "$PEERS/.venv/bin/tipg" ] 2>/dev/null && [ ! -x "$PEERS/.venv/bin/uvic
   python3 -m venv "$PEERS/.venv"
   "$PEERS/.venv/bin/pip" install -q -r "$PEERS/requirements.txt"
 fi
-PYTHON="$PEERS/.venv/bin/python" bash "$PEERS/setup_db.sh" | tail -3
-CSV=$(ls "$PEERS"/data/actors_1000000_*.csv | head -1)
+if $API_ONLY; then  # the same CSV, without the peers' cluster
+  mkdir -p "$PEERS/data"
+  CSV="$PEERS/data/actors_1000000_20240601.csv"
+  [ -s "$CSV" ] || python3 "$PEERS/gen_actors.py" --rows 1000000 --seed 20240601 --out "$CSV"
+else
+  PYTHON="$PEERS/.venv/bin/python" bash "$PEERS/setup_db.sh" | tail -3
+  CSV=$(ls "$PEERS"/data/actors_1000000_*.csv | head -1)
+fi
 
 # 2. the same actors in Peacemap, through Peacemap's loader
 "$ROOT/.venv/bin/flask" --app wsgi db upgrade >/dev/null
-(cd "$PEERS" && .venv/bin/python make_workload.py >/dev/null)
+$API_ONLY || (cd "$PEERS" && .venv/bin/python make_workload.py >/dev/null)
 PROBE_ID=$(head -1 "$PEERS/workload/ids.txt")
 FOUND=$(psql -X -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres -d peacemap_bench -c "SELECT count(*) FROM actors WHERE id = '$PROBE_ID'")
 if [ "$FOUND" != "1" ]; then
   psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d peacemap_bench -c "TRUNCATE actors CASCADE"
   (cd "$ROOT" && .venv/bin/flask --app wsgi seeds import-csv "$CSV")
+  psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d peacemap_bench -c "VACUUM ANALYZE"
 fi
 
 # 3. Peacemap's paths for the harness's workload
@@ -61,6 +78,12 @@ for z in 4 5 6 7 8; do
   awk '{print "/api/v1/tiles/" $0 ".mvt"}' "$PEERS/workload/tiles_z$z.txt" >"$WORK/paths/peacemap_tiles_z$z.txt"
 done
 cp "$PEERS"/workload/paths/*.txt "$WORK/paths/"
+(cd "$ROOT" && .venv/bin/python bench/api_workload.py paths "$PEERS/cities.csv" "$PEERS/workload/bboxes.txt" "$WORK/paths")
+$API_ONLY && rm -f "$WORK"/paths/{pygeoapi,tipg}_*.txt
+# the ceiling's scripts: the SQL the app sends for each scenario, with the server's settings
+rm -rf "$WORK/sql"
+(cd "$ROOT" && PEACEMAP_ENV=production PEACEMAP_SECRET_KEY="bench-$(openssl rand -hex 24)" \
+  PEACEMAP_RATELIMIT_ENABLED=false .venv/bin/python bench/api_workload.py sql "$WORK/sql" "$WORK"/paths/peacemap_*.txt)
 
 # 4. load, one server at a time
 declare -A BASE=([peacemap]=http://127.0.0.1:$PORT [pygeoapi]=http://127.0.0.1:5001 [tipg]=http://127.0.0.1:5002)
@@ -87,7 +110,9 @@ peak_rss_mb() {  # sum of the RSS of a process and its children, in MB
   ps -o rss= --pid "$pid" --ppid "$pid" | awk '{s+=$1} END {printf "%.0f", s/1024}'
 }
 
-for server in peacemap pygeoapi tipg; do
+SERVERS="peacemap pygeoapi tipg"
+$API_ONLY && SERVERS=peacemap
+for server in $SERVERS; do
   start "$server"
   for paths in "$WORK"/paths/"$server"_*.txt; do
     scenario=$(basename "$paths" .txt); scenario=${scenario#"${server}_"}
@@ -107,6 +132,19 @@ for server in peacemap pygeoapi tipg; do
     echo "$server $scenario done"
   done
   stop "$server"
+done
+
+# 5. the raw-SQL ceiling: each scenario's recorded statements straight at PostgreSQL, as the
+# app's role over TCP, with wrk's concurrency (8 clients, 2 threads) and duration.
+PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)
+for folder in "$WORK"/sql/*/; do
+  scenario=$(basename "$folder")
+  scripts=(); for f in "$folder"*.sql; do scripts+=(-f "$f"); done
+  mkdir -p "$OUT/pgbench_$scenario"
+  (cd "$OUT/pgbench_$scenario" && PGOPTIONS="-c timezone=UTC" "$PGBENCH" -n -c 8 -j 2 -T "${DURATION%s}" -l \
+    -h 127.0.0.1 -p "$PG_PORT" -U peacemap_app "${scripts[@]}" peacemap_bench >pgbench.txt 2>&1)
+  "$ROOT/.venv/bin/python" "$ROOT/bench/summarize_map.py" --pgbench "$scenario" "$OUT/pgbench_$scenario" >>"$OUT/results.jsonl"
+  echo "sql $scenario done"
 done
 
 "$ROOT/.venv/bin/python" "$ROOT/bench/summarize_map.py" "$OUT/results.jsonl" | tee "$OUT/summary.md"
