@@ -384,3 +384,18 @@ def test_a_flag_needs_a_reason_and_a_signed_in_reader(client, make_actor, make_u
     html = response.get_data(as_text=True)
     assert 'href="#f-reason"' in form_errors(html)
     assert "Something is wrong</textarea>" in html
+
+
+def test_a_decision_sent_again_with_its_key_replays_the_first_answer(
+    client, session, author, moderator
+):
+    contribution_id = _proposed(client, author[1])
+    review = f"/moderate/contributions/{contribution_id}"
+    decision = {"decision": "approve", "idempotency_key": "decide-1"}
+
+    first = submit(client, review, f"{review}/decision", decision)
+    again = submit(client, "/moderate", f"{review}/decision", decision)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert session.get(Contribution, contribution_id).state == "approved"

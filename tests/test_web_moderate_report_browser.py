@@ -1,6 +1,6 @@
 """The Moderate and Report jobs in a real browser (tests/browser.py), each journey at phone
 and desktop sizes, the moderator's and the flag's in Arabic too: a moderator approves a proposal; a contributor flags an
-actor as endangering someone and it leaves the actor page and the map's data; an
+actor as endangering someone and it leaves the actor page, the map's list and its data; an
 organisation member uploads a CSV with a bad row, fixes it and reads the report. axe-core
 on every page; screenshots under tests/artifacts."""
 
@@ -87,6 +87,8 @@ def test_a_flag_for_endangering_someone_takes_the_actor_off_the_map(browser, mak
     clusters = "/api/v1/actors/clusters?zoom=12&bbox=36,-2,38,0"  # what the map page draws
     browser.open(clusters)
     assert str(actor.id) in browser.text("body")
+    browser.open("/?q=Safe+House+Collective")  # the map page's list
+    assert "Safe House Collective" in browser.text("main")
     sign_in(browser, veteran)
 
     browser.open(f"/actors/{actor.id}")
@@ -101,6 +103,8 @@ def test_a_flag_for_endangering_someone_takes_the_actor_off_the_map(browser, mak
     assert "Safe House Collective" not in browser.text("body")
     browser.open(clusters)
     assert str(actor.id) not in browser.text("body")
+    browser.open("/?q=Safe+House+Collective")
+    assert "Safe House Collective" not in browser.text("main")
 
 
 def test_a_member_fixes_a_bad_row_and_reads_the_report(

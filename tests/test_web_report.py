@@ -270,3 +270,17 @@ def test_the_report_pages_speak_every_language(client, org, member_client, langu
         response = member_client.get(path, headers=headers)
         assert response.status_code == 200, path
         assert f'<html lang="{language}"' in response.get_data(as_text=True)
+
+
+def test_an_upload_sent_again_after_a_dropped_connection_stores_nothing_twice(
+    member_client, org, session
+):
+    project_id = create_project(member_client, org)
+    key = {"idempotency_key": "upload-1"}
+
+    first = _csv_upload(member_client, project_id, EXAMPLE.read_text(), **key)
+    again = _csv_upload(member_client, project_id, EXAMPLE.read_text(), **key)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert page(member_client, f"/projects/{project_id}").count("<td>feels_safe</td>") == 3

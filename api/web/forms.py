@@ -21,6 +21,7 @@ from api.accounts.credentials import WEAK_PASSWORD
 from api.accounts.service import PASSWORD_IS_PERSONAL, SIGN_IN_FAILED
 from api.accounts.verification import ALREADY_VERIFIED, INVALID_TOKEN
 from api.errors import ProblemError
+from api.idempotency import FORM_FIELD
 from api.mail import NOT_SENT
 
 # Fields a form never shows again after an error: the reader types them anew.
@@ -110,11 +111,11 @@ def problem_messages(problem: ProblemError) -> dict[str, list[str]]:
 
 def posted() -> dict[str, str]:
     """The form as typed, without blank fields (a blank required field is then "missing",
-    as in the API) and without the CSRF token."""
+    as in the API) and without what is not data (the CSRF token, the idempotency key)."""
     return {
         name: value
         for name, value in request.form.items()
-        if value.strip() and name not in ("csrf_token", "next")
+        if value.strip() and name not in ("csrf_token", "next", FORM_FIELD)
     }
 
 

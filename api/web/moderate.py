@@ -27,6 +27,7 @@ from api.actors.service import get_actor
 from api.auth import current_principal
 from api.db import db
 from api.errors import NotFound, ProblemError
+from api.idempotency import idempotent
 from api.moderation import service
 from api.moderation.items import hidden_items, titles_of
 from api.moderation.models import CONTRIBUTION_KINDS, STATES, TARGET_TYPES, Contribution
@@ -166,6 +167,7 @@ class BatchDecisions(MethodView):
     body_types = FORM
     decorators = [signed_in_page]
 
+    @idempotent
     def post(self):
         """One decision for the contributions ticked in the queue; each is checked and
         recorded on its own (api.moderation.decisions.decide_batch)."""
@@ -256,6 +258,7 @@ class Claim(MethodView):
     body_types = FORM
     decorators = [signed_in_page]
 
+    @idempotent
     def post(self, contribution_id):
         """Claim a contribution for review (api.moderation.decisions.claim)."""
         principal = _moderator()
@@ -285,6 +288,7 @@ class Release(MethodView):
     body_types = FORM
     decorators = [signed_in_page]
 
+    @idempotent
     def post(self, contribution_id):
         """Give a claimed contribution back to the queue."""
         principal = _moderator()
@@ -309,6 +313,7 @@ class Decide(MethodView):
     body_types = FORM
     decorators = [signed_in_page]
 
+    @idempotent
     def post(self, contribution_id):
         """Approve, merge, reject, request changes; for flags: dismiss, disclaim, hide."""
         principal = _moderator()
@@ -433,6 +438,7 @@ class ItemAction(MethodView):
     def fields(self) -> dict:
         return {"reason": request.form.get("reason", "").strip() or None}
 
+    @idempotent
     def post(self, target_type, target_id):
         principal = _moderator()
         raw = {k: v for k, v in self.fields().items() if v is not None}
@@ -562,6 +568,7 @@ class FlagItem(MethodView):
         actor = get_actor(db.session, actor_id, current_principal())
         return render_template(self.template, actor=actor, errors={}, values={})
 
+    @idempotent
     def post(self, actor_id):
         principal = current_principal()
         actor = get_actor(db.session, actor_id, principal)

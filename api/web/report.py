@@ -20,6 +20,7 @@ from api.auth import current_principal
 from api.db import db
 from api.errors import ProblemError, Unprocessable
 from api.http import json_response
+from api.idempotency import idempotent
 from api.permissions import can, require
 from api.projects import service, uploads
 from api.projects.schemas import ComparisonArgsSchema, IndicatorSchema, ValueSchema
@@ -115,6 +116,7 @@ class ProjectForm(MethodView):
     decorators = [signed_in_page]
     name: str
 
+    @idempotent
     def post(self, project_id):
         project, principal = _editable(project_id)
         try:

@@ -5,6 +5,8 @@ functions the API calls and render a template."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import (
     Blueprint,
     abort,
@@ -61,6 +63,9 @@ def _layout():
         "disclaimers": labels.DISCLAIMERS,
         "language_name": labels.language_name,
         "country_name": labels.country_name,
+        # A form's idempotency key (api.idempotency): a resubmission after a dropped
+        # connection replays the first answer instead of acting twice.
+        "new_key": lambda: uuid.uuid4().hex,
         "asset": lambda filename: f"/assets/{fingerprint(filename)}/{filename}",
     }
 
