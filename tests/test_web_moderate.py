@@ -399,3 +399,27 @@ def test_a_decision_sent_again_with_its_key_replays_the_first_answer(
     assert first.status_code == again.status_code == 303
     assert again.headers["Idempotent-Replayed"] == "true"
     assert session.get(Contribution, contribution_id).state == "approved"
+
+
+def test_a_duplicate_proposal_is_merged_into_the_existing_actor(
+    client, session, make_actor, author, moderator
+):
+    existing = make_actor(
+        name="Kisumu Lakeside Peace Forum",
+        location={"type": "Point", "coordinates": [34.76, -0.09]},
+        country="KE",
+    )
+    contribution_id = _proposed(client, author[1])
+    review = f"/moderate/contributions/{contribution_id}"
+    html = page(client, review)
+    assert f'<option value="{existing.id}"' in html  # offered as a possible duplicate
+
+    without_target = submit(client, review, f"{review}/decision", {"decision": "merge"})
+    assert without_target.status_code == 422
+    assert 'href="#f-merge-into"' in form_errors(without_target.get_data(as_text=True))
+
+    merged = submit(
+        client, review, f"{review}/decision", {"decision": "merge", "merge_into": str(existing.id)}
+    )
+    assert merged.status_code == 303
+    assert session.get(Contribution, contribution_id).target_id == existing.id
