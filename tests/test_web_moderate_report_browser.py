@@ -101,9 +101,11 @@ def test_a_flag_for_endangering_someone_takes_the_actor_off_the_map(browser, mak
     assert browser.path == "/"
     browser.open(f"/actors/{actor.id}")
     assert "Safe House Collective" not in browser.text("body")
-    browser.open(clusters)
+    # Other addresses than before: public answers may be cached for a while by the browser
+    # (PEACEMAP_PUBLIC_CACHE_SECONDS); what the server sends now is what is checked.
+    browser.open(clusters.replace("bbox=36,", "bbox=35.9,"))
     assert str(actor.id) not in browser.text("body")
-    browser.open("/?q=Safe+House+Collective")
+    browser.open("/?q=Safe+House")
     assert "Safe House Collective" not in browser.text("main")
 
 
