@@ -27,7 +27,7 @@ HARNESS="${PEERS_BENCH:-$ROOT/../shared/peers-bench}"
 WORK="$ROOT/bench/.work"
 PEERS="$WORK/peers-bench"
 OUT="$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
-PORT=5003
+PORT=$((58004 + ${PEACEMAP_PORT_OFFSET:-0}))  # a gunicorn port of the project, per checkout
 DURATION="${DURATION:-20s}"
 WARMUP="${WARMUP:-5s}"
 PG_PORT="${PEACEMAP_PG_PORT:-54329}"
@@ -46,7 +46,7 @@ export PEACEMAP_RATELIMIT_ENABLED=false
 
 # 1. the harness, writable, and the peers' own database
 rsync -a --exclude results --exclude .venv --exclude data --exclude run "$HARNESS/" "$PEERS/"
-if [ ! -x "$PEERS/.venv/bin/tipg" ] 2>/dev/null && [ ! -x "$PEERS/.venv/bin/uvicorn" ]; then
+if ! $API_ONLY && [ ! -x "$PEERS/.venv/bin/tipg" ] 2>/dev/null && [ ! -x "$PEERS/.venv/bin/uvicorn" ]; then
   python3 -m venv "$PEERS/.venv"
   "$PEERS/.venv/bin/pip" install -q -r "$PEERS/requirements.txt"
 fi
