@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "artifacts"
@@ -58,11 +58,19 @@ SERIOUS = {"serious", "critical"}
 CLICKED = {"submit", "button", "checkbox", "radio", "file", "image", "reset"}
 
 
+class _OneAtATime(WSGIRequestHandler):
+    # Chromium opens connections ahead of need and may never send on them: one server
+    # thread blocked reading such a socket would serve nothing else and never stop (a
+    # whole test run hung on one). A connection silent this long is closed; Chromium
+    # opens another when it has a request to send.
+    timeout = 5
+
+
 @contextmanager
 def served(app) -> Iterator[str]:
     """The app on an ephemeral loopback port, for the length of the block; yields its URL.
     One request at a time: the test's database connection is shared."""
-    server = make_server("127.0.0.1", 0, app, threaded=False)
+    server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=_OneAtATime)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
