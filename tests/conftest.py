@@ -11,7 +11,6 @@ import mailbox as mailbox_module
 import os
 import re
 import smtplib
-import time
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -36,7 +35,7 @@ from api.principal import ANONYMOUS
 from tests import log_hygiene
 from tests.servers import LOG_DIR
 
-LOGS_SINCE = pytest.StashKey[float]()
+LOG_SIZES = pytest.StashKey[dict]()
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
 PASSWORD = "correct horse battery staple"
 
@@ -356,10 +355,10 @@ def count_queries(connection):
 def pytest_sessionstart(session):
     """Every log line the app writes in this process goes to tests/artifacts/logs/pytest.log
     (as JSON, as in production), beside the servers' own logs, for the check at the end."""
-    session.config.stash[LOGS_SINCE] = time.time()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     for old in LOG_DIR.glob("*.log"):
         old.unlink()
+    session.config.stash[LOG_SIZES] = log_hygiene.log_sizes()
     handler = logging.FileHandler(LOG_DIR / "pytest.log", mode="w")
     handler.setFormatter(JsonFormatter())
     # Werkzeug's development server logs whole URLs; production runs gunicorn, whose access
@@ -371,10 +370,10 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     """Grep every log the run wrote (tests.log_hygiene): a coordinate, a token or a
     contact in any line fails the run."""
-    since = session.config.stash.get(LOGS_SINCE, None)
-    if since is None:
+    before = session.config.stash.get(LOG_SIZES, None)
+    if before is None:
         return
-    found = log_hygiene.findings(log_hygiene.logs_written_since(since))
+    found = log_hygiene.findings(before)
     if found:
         report = session.config.get_terminal_writer()
         report.line("Log lines that carry what no log may keep (tests/log_hygiene.py):", red=True)

@@ -6,7 +6,6 @@ and the PostgreSQL, Redis and replica servers' logs."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from tests.servers import ROOT
@@ -25,28 +24,37 @@ SKIPPED_PARTS = {".venv", "node_modules", ".git", "bench"}
 MAIL_SERVER_LOGS = {".smtp"}
 
 
-def logs_written_since(moment: float, root: Path = ROOT) -> Iterator[Path]:
-    """Every *.log file under the checkout that was written to after ``moment``."""
+def log_sizes(root: Path = ROOT) -> dict[Path, int]:
+    """Every *.log file under the checkout, with its size now: what a run writes after this
+    is what it is judged on (a server's log outlives runs)."""
+    sizes = {}
     for path in root.rglob("*.log"):
-        parts = set(path.relative_to(root).parts)
-        if parts & (SKIPPED_PARTS | MAIL_SERVER_LOGS):
+        if set(path.relative_to(root).parts) & (SKIPPED_PARTS | MAIL_SERVER_LOGS):
             continue
         try:
-            if path.is_file() and path.stat().st_mtime >= moment:
-                yield path
+            if path.is_file():
+                sizes[path] = path.stat().st_size
         except PermissionError:
             continue
+    return sizes
 
 
-def findings(paths: Iterable[Path]) -> list[str]:
-    """One line per offending log line: file, line number, what it carries (never the
-    value itself: this report may end up in a CI log)."""
+def findings(before: dict[Path, int], root: Path = ROOT) -> list[str]:
+    """One line per offending log line written since ``before`` (log_sizes at the start):
+    file, line number, what it carries, never the value itself (this report may end up in
+    a CI log). A log that shrank was started anew and is read whole."""
     found = []
-    for path in paths:
-        with path.open(errors="replace") as lines:
-            for number, line in enumerate(lines, 1):
-                kinds = [kind for kind, pattern in FORBIDDEN.items() if pattern.search(line)]
+    for path, size in log_sizes(root).items():
+        start = before.get(path, 0)
+        if size < start:  # started anew
+            start = 0
+        if size == start:
+            continue
+        with path.open("rb") as log:
+            head = log.read(start)
+            for number, line in enumerate(log, head.count(b"\n") + 1):
+                text = line.decode(errors="replace")
+                kinds = [kind for kind, pattern in FORBIDDEN.items() if pattern.search(text)]
                 if kinds:
-                    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-                    found.append(f"{where}:{number}: {', '.join(kinds)}")
+                    found.append(f"{path.relative_to(root)}:{number}: {', '.join(kinds)}")
     return found
