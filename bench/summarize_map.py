@@ -34,6 +34,8 @@ def bars(scenario: str, w: dict, servers: dict) -> list[tuple[str, bool | None]]
         best = max((r for r in map(rps_of, peers) if r), default=None)
         return None if best is None else w["rps"] >= ratio * best
 
+    if not w.get("requests"):  # nothing answered in the whole run: no latency to speak of
+        return [("any answer", False)]
     p50, p99, rps = w["lat_p50_ms"], w["lat_p99_ms"], w["rps"]
     found = []
     if scenario == "bbox":
