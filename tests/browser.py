@@ -225,7 +225,10 @@ class Browser:
     @contextmanager
     def navigation(self, timeout: float = 60):
         """Wait, after the block, until the browser has left this page and loaded the next."""
-        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.common.exceptions import (
+            StaleElementReferenceException,
+            WebDriverException,
+        )
 
         old = self.find("html")
 
@@ -234,6 +237,11 @@ class Browser:
                 old.tag_name  # noqa: B018  (raises once the page is gone)
             except StaleElementReferenceException:
                 return True
+            except WebDriverException as error:
+                # Asked mid-navigation, chromedriver may say so in its own words.
+                if "does not belong to the document" in str(error):
+                    return True
+                raise
             return False
 
         yield
