@@ -55,9 +55,12 @@ def _request_digest(principal) -> str:
 
 def _body() -> bytes:
     """The request's body; for a form, read already (the CSRF check reads it first), its
-    fields in order."""
+    fields in order, without the CSRF token and the key itself: a token made a second later
+    for the same form is the same request (it carries a timestamp)."""
     if request.form:
-        return urlencode(list(request.form.items(multi=True))).encode()
+        not_data = {FORM_FIELD, current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")}
+        fields = [(k, v) for k, v in request.form.items(multi=True) if k not in not_data]
+        return urlencode(fields).encode()
     return request.get_data()
 
 
