@@ -52,8 +52,8 @@ def send_message(
         f"{sender.display_name} wrote to {actor.name} through Peacemap:\n\n"
         f"{text}\n\n"
         "--\n"
-        "Peacemap did not give them your address. If you answer, write from an address\n"
-        "you are happy for them to know; they only see this message's content.\n"
+        "Peacemap did not give them your address, nor you theirs: they see only this\n"
+        "message. Replying through Peacemap is not possible yet.\n"
         f"If this message is abuse, report it (you will need to sign in):\n"
         f"{config['PUBLIC_URL']}/contact/abuse/{token}\n"
     )
