@@ -111,7 +111,9 @@ restore() {
   local data
   data=$(data_dir "$restore_data" postgres)
   as_postgres tar -xzf "$base/base.tar.gz" -C "$data"
-  rm -f "$data/postmaster.pid" "$data/server.log"
+  # The clusters keep their sockets in their data folder, so a base backup also carries the
+  # socket's lock file: stale in a copy, and fatal if its PID happens to be alive now.
+  rm -f "$data/postmaster.pid" "$data/server.log" "$data"/.s.PGSQL.*.lock
   {
     echo "# Written by scripts/backup.sh restore"
     echo "restore_command = 'cp \"$dir/wal/%f\" \"%p\"'"
