@@ -6,6 +6,7 @@ session cookie (api.auth reads it on the web blueprint only)."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import timedelta
 from functools import wraps
 
@@ -84,8 +85,9 @@ class AccountForm(MethodView):
         except (ProblemError, forms.Invalid) as refusal:
             return forms.show_again(self.template, refusal)
 
+    @abstractmethod
     def act(self, data: dict):
-        raise NotImplementedError
+        """Do what the form asks with its loaded data; returns the page to answer with."""
 
 
 class SignIn(AccountForm):

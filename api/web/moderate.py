@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from abc import abstractmethod
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -432,8 +433,9 @@ class ItemAction(MethodView):
     schema: type
     done: str  # what the flash says afterwards
 
+    @abstractmethod
     def act(self, item, target_type, data, moderator_id) -> None:
-        raise NotImplementedError
+        """Call the moderation service for this action on the item."""
 
     def fields(self) -> dict:
         return {"reason": request.form.get("reason", "").strip() or None}

@@ -9,6 +9,8 @@ api.projects.uploads); the downloads are the API's own exports."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -141,8 +143,9 @@ class ProjectForm(MethodView):
         flash(message)
         return redirect(url_for("web.project_page", project_id=project.id), 303)
 
+    @abstractmethod
     def act(self, project, principal) -> str:
-        raise NotImplementedError
+        """Do what the form asks on the project; returns what the flash says."""
 
 
 class PostValue(ProjectForm):
