@@ -22,6 +22,8 @@ from api.db import db
 from api.errors import Unprocessable
 from api.moderation.models import IdempotencyRecord
 
+REUSED = "was used before with a different request; use a new key for a new request."
+
 HEADER = "Idempotency-Key"
 # The web pages' forms carry their key in a hidden field, one per form shown (api.web).
 FORM_FIELD = "idempotency_key"
@@ -36,6 +38,16 @@ DOC = {
     "body, caller) with the same key gets the same reply; keys expire after "
     "PEACEMAP_IDEMPOTENCY_TTL_HOURS",
 }
+
+
+class KeyReused(Unprocessable):
+    """The key of an earlier request that did something, on a different one: for a web
+    form, the form sent again with changes after the back button (api.web.errors answers
+    it with a page). ``result`` is where the first answer sent its sender, if anywhere."""
+
+    def __init__(self, result: str | None):
+        super().__init__(f"{HEADER}: {REUSED}", errors={HEADER: [REUSED]})
+        self.result = result
 
 
 def _request_digest(principal) -> str:
@@ -95,10 +107,7 @@ def idempotent(view):
         stored = db.session.get(IdempotencyRecord, (principal.user_id, key))
         if stored is not None:
             if stored.request_hash != digest:
-                message = (
-                    "was used before with a different request; use a new key for a new request."
-                )
-                raise Unprocessable(f"{HEADER}: {message}", errors={HEADER: [message]})
+                raise KeyReused(stored.headers.get("Location"))
             response = Response(stored.body, status=stored.status, headers=stored.headers)
             response.headers["Idempotent-Replayed"] = "true"
             # A replay repeats a response made for one caller, private fields and all.
@@ -123,4 +132,5 @@ def idempotent(view):
             )
         return response
 
+    wrapper.idempotent = True  # kept by functools.wraps: tests find every such view
     return wrapper

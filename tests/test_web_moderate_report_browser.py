@@ -110,9 +110,8 @@ def test_a_flag_for_endangering_someone_takes_the_actor_off_the_map(browser, mak
 
 
 def test_a_member_fixes_a_bad_row_and_reads_the_report(
-    sized, client, make_actor, make_user, login, tmp_path
+    browser, client, make_actor, make_user, login, tmp_path
 ):
-    browser = sized
     organisation = make_actor(name="Kenema Peace Platform")
     member = make_user(member_of=organisation)
     org = {"actor_id": str(organisation.id), "member": login(member)}

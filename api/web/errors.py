@@ -7,6 +7,9 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask_babel import lazy_gettext as _l
 
+from api.idempotency import KeyReused
+from api.web.routes import blp, local_path
+
 PAGES = {
     403: (
         _l("You may not see this page"),
@@ -53,3 +56,13 @@ def error_page(status: int, error_id: str | None = None) -> Response | None:
     from api.web.routes import secure_headers  # also where no web route matched
 
     return secure_headers(Response(html, status=status, mimetype="text/html"))
+
+
+@blp.errorhandler(KeyReused)
+def already_sent(error: KeyReused):
+    """A form sent again with changes after the back button: its key already did what the
+    first sending asked (api.idempotency), so nothing is done again; the reader is shown
+    where that went, or the form anew (a fresh key, for a new request)."""
+    result = local_path(error.result) if error.result else None
+    html = render_template("already_sent.html", result=result, form=request.path)
+    return html, error.status
