@@ -14,6 +14,7 @@ from marshmallow import validate as v
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import mails
 from api.accounts.models import AuditEvent, Membership, User
 from api.accounts.service import record
 from api.actors.models import Actor
@@ -26,7 +27,6 @@ MESSAGE_MAX = 2000
 ABUSE_LINK_DAYS = 60
 SENT, REPORTED = "contact.sent", "contact.abuse_reported"
 BLOCKED = "You can no longer write to this actor through Peacemap."
-SUBJECT = "A message for you through Peacemap"
 
 
 class ContactMessageSchema(ma.Schema):
@@ -48,17 +48,9 @@ def send_message(
     if _reported(session, sender.id, actor.id):
         raise Forbidden(BLOCKED)
     token = _signer(config).dumps({"sender": str(sender.id), "actor": str(actor.id)})
-    body = (
-        f"{sender.display_name} wrote to {actor.name} through Peacemap:\n\n"
-        f"{text}\n\n"
-        "--\n"
-        "Peacemap did not give them your address, nor you theirs: they see only this\n"
-        "message. Replying through Peacemap is not possible yet.\n"
-        f"If this message is abuse, report it (you will need to sign in):\n"
-        f"{config['PUBLIC_URL']}/contact/abuse/{token}\n"
-    )
-    managers = session.scalars(
-        select(User.email)
+    abuse_link = f"{config['PUBLIC_URL']}/contact/abuse/{token}"
+    managers = session.execute(
+        select(User.email, User.language)
         .join(Membership, Membership.user_id == User.id)
         .where(
             Membership.actor_id == actor.id,
@@ -67,8 +59,15 @@ def send_message(
             User.email_verified_at.is_not(None),
         )
     ).all()
-    for address in managers:
-        send_mail(config, to=address, subject=SUBJECT, text=body)
+    for address, language in managers:
+        mail = mails.contact_message(
+            language,
+            sender=sender.display_name,
+            actor=actor.name,
+            message=text,
+            abuse_link=abuse_link,
+        )
+        send_mail(config, to=address, **mail)
     record(session, SENT, principal, subject_id=actor.id, characters=len(text))
 
 

@@ -29,8 +29,10 @@ class MailNotSent(ProblemError):
     status = 503
 
 
-def send_mail(config: Mapping, *, to: str, subject: str, text: str) -> None:
-    """Send a plain-text mail through the configured SMTP server, or raise MailNotSent."""
+def send_mail(config: Mapping, *, to: str, subject: str, text: str, language: str = "en") -> None:
+    """Send a plain-text mail through the configured SMTP server, or raise MailNotSent.
+    ``language`` is the one it is written in (api/mails.py words each mail in the
+    recipient's)."""
     message = EmailMessage()
     sender = config["SMTP_SENDER"]
     message["From"] = sender
@@ -40,6 +42,7 @@ def send_mail(config: Mapping, *, to: str, subject: str, text: str) -> None:
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     message.set_content(text)
+    message["Content-Language"] = language  # RFC 3282; after set_content, which clears it
     try:
         with _connect(config) as smtp:
             if config["SMTP_USER"]:

@@ -45,6 +45,9 @@ class User(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     # When the owner proved they read mail at ``email``; None until then.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The interface language the account's mails are in (api/mails.py): the page's at
+    # sign-up, then the one chosen with the web pages' switcher.
+    language: Mapped[str] = mapped_column(String(8), server_default="en")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="selectin", order_by="Membership.created_at"

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api import mails
 from api.accounts import service, verification
 from api.accounts.schemas import (
     AcceptedSchema,
@@ -83,8 +84,11 @@ class Register(MethodView):
 
         Who: anyone. The answer is the same whether the address has an account or not (its
         owner gets a mail instead), so nobody can probe who is registered. Rate-limited per
-        IP address."""
-        verification.sign_up(db.session, data, current_principal(), current_app.config)
+        IP address. The account's mails are in the best interface language of
+        Accept-Language."""
+        verification.sign_up(
+            db.session, data, current_principal(), current_app.config, mails.reader_language()
+        )
         return {"detail": SIGN_UP_ACCEPTED}
 
 
@@ -138,7 +142,11 @@ class PasswordReset(MethodView):
 
         Who: anyone. The answer is the same whether the address has an account or not."""
         verification.request_password_reset(
-            db.session, data["email"], current_principal(), current_app.config
+            db.session,
+            data["email"],
+            current_principal(),
+            current_app.config,
+            mails.reader_language(),
         )
         return {"detail": RESET_ACCEPTED}
 

@@ -99,6 +99,7 @@ def register(
     *,
     role: str = "contributor",
     verified: bool = False,
+    language: str = "en",
 ) -> User:
     """Create an account. For administrators' tools (the CLI, demo data), which may say
     that an address is known (409) and vouch for it (``verified``); the public sign-up,
@@ -112,6 +113,7 @@ def register(
         password_hash=credentials.hash_password(data["password"]),
         role=role,
         email_verified_at=_now() if verified else None,
+        language=language,
     )
     session.add(user)
     session.flush()

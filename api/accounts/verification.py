@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from api import mails
 from api.accounts import credentials
 from api.accounts.models import EmailToken, User
 from api.accounts.service import (
@@ -93,22 +94,16 @@ def _spend(session: Session, secret: str, purpose: str, config: Mapping) -> User
 PAGES = {"verify_email": "/verify-email", "reset_password": "/reset-password/confirm"}
 
 
-def _link(config: Mapping, path: str, purpose: str, secret: str) -> str:
-    return (
-        f"Open this page:\n  {config['PUBLIC_URL']}{PAGES[purpose]}?token={secret}\n\n"
-        f"Or, in a Peacemap app, your code: {secret}\n"
-        "Or send it yourself:\n"
-        f'  POST {config["PUBLIC_URL"]}/api/v1{path}  {{"token": "{secret}", ...}}\n'
-    )
-
-
 # -- sign-up and verification ----------------------------------------------------------------
 
 
-def sign_up(session: Session, data: dict, principal: Principal, config: Mapping) -> None:
+def sign_up(
+    session: Session, data: dict, principal: Principal, config: Mapping, language: str
+) -> None:
     """Register, or, if the address has an account, tell its owner by mail; the caller
     learns nothing either way. The password is checked and hashed in both cases, so
-    that both take the same time."""
+    that both take the same time. A new account's mails are in ``language`` (the page's);
+    an existing one's in its own."""
     check_password(data["password"], data["email"], data["display_name"])
     existing = find_user_by_email(session, data["email"])
     if existing is not None:
@@ -117,18 +112,10 @@ def sign_up(session: Session, data: dict, principal: Principal, config: Mapping)
         send_mail(
             config,
             to=existing.email,
-            subject="Someone tried to sign up to Peacemap with your address",
-            text=(
-                f"Hello {existing.display_name},\n\n"
-                "Someone (perhaps you) tried to create a Peacemap account with this "
-                "address, which already has one. Nothing was changed.\n\n"
-                "If you forgot your password, ask for a new one:\n"
-                f"  {config['PUBLIC_URL']}/reset-password\n"
-                f"  or POST {config['PUBLIC_URL']}/api/v1/auth/password-reset\n"
-            ),
+            **mails.sign_up_repeated(config, existing.language, display_name=existing.display_name),
         )
         return
-    user = register(session, data, principal)
+    user = register(session, data, principal, language=language)
     _send_verification(session, user, config)
 
 
@@ -138,14 +125,8 @@ def _send_verification(session: Session, user: User, config: Mapping) -> None:
     send_mail(
         config,
         to=user.email,
-        subject="Confirm your email address for Peacemap",
-        # No display name: whoever signed up chose it, and the address may not be theirs.
-        text=(
-            "Hello,\n\n"
-            "Confirm that this address is yours to start contributing to Peacemap.\n\n"
-            f"{_link(config, '/auth/verify-email', 'verify_email', secret)}\n"
-            f"The code works once, within {hours} hours. "
-            "If you did not sign up, ignore this mail.\n"
+        **mails.verification(
+            config, user.language, page=PAGES["verify_email"], secret=secret, hours=hours
         ),
     )
 
@@ -170,22 +151,14 @@ def verify_email(session: Session, secret: str, principal: Principal, config: Ma
 
 
 def request_password_reset(
-    session: Session, email: str, principal: Principal, config: Mapping
+    session: Session, email: str, principal: Principal, config: Mapping, language: str
 ) -> None:
-    """Mail a reset code to the address if it has an account, and otherwise a note that
-    it has none: a mail goes out either way, so the answer and its timing say nothing."""
+    """Mail a reset code to the address if it has an account (in its language), and
+    otherwise a note that it has none (in ``language``, the page's): a mail goes out
+    either way, so the answer and its timing say nothing."""
     user = find_user_by_email(session, email)
     if user is None:
-        send_mail(
-            config,
-            to=email,
-            subject="Peacemap password reset",
-            text=(
-                "Someone (perhaps you) asked to reset the Peacemap password of this "
-                "address, but it has no Peacemap account. If it was not you, ignore this "
-                "mail.\n"
-            ),
-        )
+        send_mail(config, to=email, **mails.reset_without_account(language))
         return
     secret = _issue(session, user, "reset_password", config)
     minutes = config["PASSWORD_RESET_TTL_MINUTES"]
@@ -193,14 +166,13 @@ def request_password_reset(
     send_mail(
         config,
         to=user.email,
-        subject="Peacemap password reset",
-        text=(
-            f"Hello {user.display_name},\n\n"
-            "Someone (perhaps you) asked to reset your Peacemap password. To choose a new "
-            'one, open the page below, or send the code with it (as "password").\n\n'
-            f"{_link(config, '/auth/password-reset/confirm', 'reset_password', secret)}\n"
-            f"The code works once, within {minutes} minutes. If you did not ask, ignore "
-            "this mail: your password stays as it is.\n"
+        **mails.password_reset(
+            config,
+            user.language,
+            display_name=user.display_name,
+            page=PAGES["reset_password"],
+            secret=secret,
+            minutes=minutes,
         ),
     )
 

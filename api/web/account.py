@@ -22,6 +22,7 @@ from flask import (
 from flask.views import MethodView
 from flask_babel import gettext as _
 
+from api import mails
 from api.accounts import service, verification
 from api.accounts.schemas import (
     EmailTokenSchema,
@@ -126,7 +127,9 @@ class SignUp(AccountForm):
 
     def act(self, data):
         """Sign up; the same answer whether the address had an account or not."""
-        verification.sign_up(db.session, data, current_principal(), current_app.config)
+        verification.sign_up(
+            db.session, data, current_principal(), current_app.config, mails.reader_language()
+        )
         return redirect(url_for("web.check_email", sent="sign-up"), code=303)
 
 
@@ -172,7 +175,11 @@ class PasswordReset(AccountForm):
     def act(self, data):
         """Ask for a code by mail; the same answer whether the address has an account."""
         verification.request_password_reset(
-            db.session, data["email"], current_principal(), current_app.config
+            db.session,
+            data["email"],
+            current_principal(),
+            current_app.config,
+            mails.reader_language(),
         )
         return redirect(url_for("web.check_email", sent="reset"), code=303)
 

@@ -19,6 +19,7 @@ from flask import (
 from flask.views import MethodView
 from flask_babel import get_locale
 
+from api.auth import current_principal
 from api.web import (
     LANGUAGES,
     RIGHT_TO_LEFT,
@@ -85,11 +86,14 @@ class LanguageSwitch(MethodView):
     body_types = FORM
 
     def post(self):
-        """Keep the reader's choice of interface language in the session cookie."""
+        """Keep the reader's choice of interface language in the session cookie, and, for
+        a signed-in reader, on the account: its mails are in it from then on (api/mails.py)."""
         chosen = request.form.get("lang", "")
         if chosen not in LANGUAGES:
             abort(422, description=f"lang: one of {', '.join(LANGUAGES)}.")
         session["lang"] = chosen
+        if (user := current_principal().user) is not None:
+            user.language = chosen
         return redirect(local_path(request.form.get("next", "")), code=303)
 
 
