@@ -11,9 +11,10 @@ language added there (README, "Adding a language") is added here too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from flask import has_request_context
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 
 from api.language import DEFAULT, INTERFACE_LANGUAGES
@@ -141,4 +142,47 @@ def contact_message(
             + "\n"
             + _("If this message is abuse, report it (you will need to sign in):")
             + f"\n{abuse_link}\n",
+        )
+
+
+class DigestItem(NamedTuple):
+    """One change in a digest: the event's type, the item's API address, and either its
+    name or, for a contribution, its kind and state (worded in the reader's language)."""
+
+    event: str
+    url: str
+    title: str | None = None
+    contribution: tuple[str, str] | None = None
+
+
+def digest(language: str, *, period: str, topic: str, items: list[DigestItem], manage: str):
+    from api.web.labels import CONTRIBUTION_KINDS, STATES  # the pages' names for them
+
+    language = _in(language)
+    with force_locale(language):
+        heading = (
+            _("Your daily Peacemap digest (%(topic)s).", topic=topic)
+            if period == "daily"
+            else _("Your weekly Peacemap digest (%(topic)s).", topic=topic)
+        )
+        lines = []
+        for item in items:
+            title = item.title
+            if item.contribution is not None:
+                kind, state = item.contribution
+                title = _(
+                    "your contribution (%(kind)s) is now: %(state)s",
+                    kind=CONTRIBUTION_KINDS.get(kind, kind),
+                    state=STATES.get(state, state),
+                )
+            lines.append(f"- {item.event}: {title}\n  {item.url}")
+        count = ngettext("%(num)d change.", "%(num)d changes.", len(items))
+        return _mail(
+            language,
+            _("Peacemap digest"),
+            f"{heading} {count}\n\n"
+            + "\n".join(lines)
+            + "\n\n"
+            + _("Manage this subscription: %(url)s", url=manage)
+            + "\n",
         )

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from api import mails
 from api.accounts.models import User
+from api.webhooks.digests import send_due_digests
 from tests.conftest import form_token
+from tests.test_webhooks import subscribe
 
 PASSWORD = "lantern orchard quietly seventeen"
 
@@ -150,3 +154,37 @@ def test_a_relayed_message_reaches_each_manager_in_their_language(
     link = re.search(r"http://[^/]+(/contact/abuse/\S+)", in_arabic.get_content())[1]
     web_sign_in(client, arabic)
     assert client.get(link).status_code == 200
+
+
+def test_a_digest_is_mailed_in_its_owners_language(
+    app, client, session, make_user, login, make_actor, mailbox
+):
+    owner = make_user(email=_address("digest"))
+    owner.language = "ar"
+    session.commit()
+    assert subscribe(client, login(owner), digest="weekly", country="KE").status_code == 201
+    make_actor(name="Shown In Digest")
+
+    with app.app_context():
+        later = datetime.now(UTC) + timedelta(weeks=1, minutes=1)
+        assert send_due_digests(session, app.config, later) == 1
+        session.commit()
+
+    (mail,) = mailbox(owner.email)
+    assert mail["Subject"] == "ملخّص Peacemap"
+    assert mail["Content-Language"] == "ar"
+    body = mail.get_content()
+    assert "ملخّصك الأسبوعي من Peacemap (actors). تغيير واحد." in body
+    assert "Shown In Digest" in body and "إدارة هذا الاشتراك: http" in body
+
+
+def test_a_contributions_digest_names_kind_and_state_in_the_readers_words(app):
+    item = mails.DigestItem(
+        "contribution.decided", "http://x/c/1", contribution=("new_actor", "approved")
+    )
+
+    with app.app_context():
+        mail = mails.digest("fr", period="daily", topic="contributions", items=[item], manage="m")
+
+    assert "votre contribution (Nouvel acteur) est maintenant : Approuvée" in mail["text"]
+    assert mail["text"].startswith("Votre résumé quotidien Peacemap (contributions). 1 ")

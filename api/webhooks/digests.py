@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import mails
 from api.accounts.models import User
 from api.mail import MailNotSent, send_mail
 from api.webhooks.delivery import entitled, payload
@@ -20,15 +21,12 @@ API_PATHS = {"actor": "actors", "resource": "resources", "contribution": "contri
 MAX_ITEMS = 200  # per mail; the rest waits for the next one
 
 
-def _line(config, event: dict, target_type: str) -> str:
+def _item(config, event: dict, target_type: str) -> mails.DigestItem:
     data = event["data"][target_type]
     url = f"{config['PUBLIC_URL']}/api/v1/{API_PATHS[target_type]}/{data['id']}"
     if target_type == "contribution":
-        kind, state = data["kind"].replace("_", " "), data["state"].replace("_", " ")
-        title = f"your {kind} contribution is {state}"
-    else:
-        title = data.get("name") or data.get("title")
-    return f"- {event['type']}: {title}\n  {url}"
+        return mails.DigestItem(event["type"], url, contribution=(data["kind"], data["state"]))
+    return mails.DigestItem(event["type"], url, title=data.get("name") or data.get("title"))
 
 
 def send_due_digests(session: Session, config, now: datetime) -> int:
@@ -48,24 +46,25 @@ def send_due_digests(session: Session, config, now: datetime) -> int:
             .order_by(Delivery.occurred_at)
             .limit(MAX_ITEMS)
         ).all()
-        lines = []
+        items = []
         allowed = entitled(session, subscription)
         for delivery in pending:
             event = payload(session, delivery) if allowed else None
             delivery.finished_at = now
             delivery.status = "dropped" if event is None else "digested"
             if event is not None:
-                lines.append(_line(config, event, delivery.target_type))
-        if lines:
+                items.append(_item(config, event, delivery.target_type))
+        if items:
             owner = session.get(User, subscription.user_id)
-            text = (
-                f"Your {subscription.digest} Peacemap digest ({subscription.topic}): "
-                f"{len(lines)} change(s).\n\n" + "\n".join(lines) + "\n\n"
-                f"Manage this subscription: {config['PUBLIC_URL']}/api/v1/subscriptions/"
-                f"{subscription.id}\n"
+            mail = mails.digest(
+                owner.language,
+                period=subscription.digest,
+                topic=subscription.topic,
+                items=items,
+                manage=f"{config['PUBLIC_URL']}/api/v1/subscriptions/{subscription.id}",
             )
             try:
-                send_mail(config, to=owner.email, subject="Peacemap digest", text=text)
+                send_mail(config, to=owner.email, **mail)
             except MailNotSent:
                 for delivery in pending:
                     delivery.status, delivery.finished_at = "pending", None
