@@ -17,7 +17,13 @@ from geo.geojson import SRID
 def in_bbox(column, west: float, south: float, east: float, north: float) -> ColumnElement[bool]:
     """Points inside the bbox; a bbox whose west edge is east of its east edge crosses the
     antimeridian (RFC 7946 §5.2) and is the union of its two halves."""
-    if west <= east:
+    return in_box(column, west, south, east, north, crosses_antimeridian=west > east)
+
+
+def in_box(column, west, south, east, north, *, crosses_antimeridian: bool) -> ColumnElement[bool]:
+    """``in_bbox`` with edges that may be SQL expressions (bound parameters of a statement
+    built once), so the caller says whether the box crosses the antimeridian."""
+    if not crosses_antimeridian:
         return column.intersects(func.ST_MakeEnvelope(west, south, east, north, SRID))
     return or_(
         column.intersects(func.ST_MakeEnvelope(west, south, 180, north, SRID)),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
+    bindparam,
     case,
     cast,
     column,
@@ -69,17 +70,40 @@ def _cells(x, y, id_column, properties: dict, where: list, cell: float) -> Selec
     ).group_by(func.floor(points.c.x / cell), func.floor(points.c.y / cell))
 
 
-def mvt(
-    geometry, id_column, properties: dict, where: list, z: int, x: int, y: int, layer: str
-) -> Select:
+# The tile's address as bound parameters: a tile statement is built once for its form and
+# run for any tile (building and hashing it costs more than PostgreSQL takes to run it).
+TILE_Z = bindparam("tile_z", type_=Integer)
+TILE_X = bindparam("tile_x", type_=Integer)
+TILE_Y = bindparam("tile_y", type_=Integer)
+TILE_CELL = bindparam("tile_cell", type_=Float)  # tile_cell_m(z)
+
+
+def tile_parameters(z: int, x: int, y: int) -> dict:
+    """The values of a tile statement's parameters (``mvt``, ``cell_level_mvt``)."""
+    size = tile_cell_m(z)
+    width = 2 * HALF_WORLD_M / (2**z)
+    west, north = -HALF_WORLD_M + x * width, HALF_WORLD_M - y * width
+    return {
+        "tile_z": z,
+        "tile_x": x,
+        "tile_y": y,
+        "tile_cell": size,
+        # the cell table's cells that can fall in the tile (a margin of one on the low side)
+        "cx_min": math.floor(west / size) - 1,
+        "cx_max": math.floor((west + width) / size),
+        "cy_min": math.floor((north - width) / size) - 1,
+        "cy_max": math.floor(north / size),
+    }
+
+
+def mvt(geometry, id_column, properties: dict, where: list, layer: str) -> Select:
     """The whole tile as one bytea: clustered points with ``count``, and for single points
-    their ``id`` and ``properties``."""
-    envelope = func.ST_TileEnvelope(z, x, y)
-    cell = tile_cell_m(z)
+    their ``id`` and ``properties``. The tile is given by ``tile_parameters``."""
+    envelope = func.ST_TileEnvelope(TILE_Z, TILE_X, TILE_Y)
     mx, my = _mercator(geometry)
     # The 4326 index serves the filter; a margin of one cell keeps edge clusters whole.
-    in_tile = geometry.intersects(func.ST_Transform(func.ST_Expand(envelope, cell), 4326))
-    cells = _cells(mx, my, id_column, properties, [in_tile, *where], cell).subquery("cells")
+    in_tile = geometry.intersects(func.ST_Transform(func.ST_Expand(envelope, TILE_CELL), 4326))
+    cells = _cells(mx, my, id_column, properties, [in_tile, *where], TILE_CELL).subquery("cells")
     point = func.ST_SetSRID(func.ST_MakePoint(cells.c.x, cells.c.y), WEB_MERCATOR)
     # A stable order: the same actors in the same places make the same bytes (and ETag).
     features = (
@@ -105,18 +129,15 @@ ACTOR_CELLS = table(
 )
 
 
-def cell_level_mvt(
-    geometry, id_column, properties: dict, where: list, z: int, x: int, y: int, layer: str
-) -> Select:
+def cell_level_mvt(geometry, id_column, properties: dict, where: list, layer: str) -> Select:
     """An unfiltered low-zoom tile from the ``actor_cells`` table: a cluster per cell (count
     and mean position), and for a cell of one, that member's ``id`` and ``properties``, found
     through the geometry's index within the cell, so that clients style by kind at every
-    zoom. ``where`` is the visibility rule the triggers keep the table by."""
-    size = tile_cell_m(z)
-    width = 2 * HALF_WORLD_M / (2**z)
-    west, north = -HALF_WORLD_M + x * width, HALF_WORLD_M - y * width
+    zoom. ``where`` is the visibility rule the triggers keep the table by. The tile is given
+    by ``tile_parameters``."""
+    size = TILE_CELL
     cells = ACTOR_CELLS
-    envelope = func.ST_TileEnvelope(z, x, y)
+    envelope = func.ST_TileEnvelope(TILE_Z, TILE_X, TILE_Y)
     cell_box = func.ST_MakeEnvelope(
         cells.c.cx * size,
         cells.c.cy * size,
@@ -149,9 +170,13 @@ def cell_level_mvt(
         )
         .select_from(cells.outerjoin(member, literal_column("true")))
         .where(
-            cells.c.z == z,
-            cells.c.cx.between(math.floor(west / size) - 1, math.floor((west + width) / size)),
-            cells.c.cy.between(math.floor((north - width) / size) - 1, math.floor(north / size)),
+            cells.c.z == TILE_Z,
+            cells.c.cx.between(
+                bindparam("cx_min", type_=Integer), bindparam("cx_max", type_=Integer)
+            ),
+            cells.c.cy.between(
+                bindparam("cy_min", type_=Integer), bindparam("cy_max", type_=Integer)
+            ),
         )
         .order_by(cells.c.cx, cells.c.cy)
         .subquery("t")

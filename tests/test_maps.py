@@ -173,6 +173,40 @@ def test_tiles_decode_with_features_and_properties(client, mapped):
     )  # empty, fast
 
 
+def test_statements_built_once_answer_each_requests_own_filters(client, mapped):
+    """Tiles and OGC pages run statements built once per filter form (api.ogc.service):
+    a second request of the same form with other values gets its own answer, never the
+    first one's."""
+    from api.maps.service import _tile_statement
+    from api.ogc.service import _count_statement, _page_statement
+
+    z = 4
+    x, y = tile_of(*PUBLIC, z)
+
+    def names_in_tile(theme):
+        response = client.get(f"/api/v1/tiles/{z}/{x}/{y}.mvt?theme={theme}")
+        features = mapbox_vector_tile.decode(response.data)["actors"]["features"]
+        return {f["properties"].get("name") for f in features}
+
+    before = _tile_statement.cache_info().hits
+    assert names_in_tile("gender") == {"Kenema Women's Safe Space"}
+    assert names_in_tile("governance") == {"Freetown Peace Office"}
+    assert _tile_statement.cache_info().hits > before
+
+    def names_in_bbox(bbox):
+        page = client.get(f"/api/v1/ogc/collections/actors/items?bbox={bbox}").get_json()
+        assert page["numberMatched"] == page["numberReturned"]
+        return {f["properties"]["name"] for f in page["features"]}
+
+    pages, counts = _page_statement.cache_info().hits, _count_statement.cache_info().hits
+    assert names_in_bbox("-12,7,-11,8.2") == {"Kenema Women's Safe Space"}
+    assert names_in_bbox("-14,8,-13,9") == {"Freetown Peace Office"}
+    assert names_in_bbox("170,-90,-12,90") == {"Freetown Peace Office"}  # crosses 180°
+    assert names_in_bbox("170,-90,-11,90") == {"Freetown Peace Office", "Kenema Women's Safe Space"}
+    assert _page_statement.cache_info().hits > pages
+    assert _count_statement.cache_info().hits > counts
+
+
 def test_low_zoom_tiles_cluster_instead_of_truncating(client, make_actor):
     for i in range(30):
         make_actor(

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from api.actors.models import Actor
 from api.errors import Unprocessable
 from api.http import GEOJSON
 from api.ogc.collections import COLLECTIONS, feature_json
-from api.ogc.service import conditions
+from api.ogc.service import conditions, filter_shape, shaped_conditions
 from api.revisions.models import Revision
 from api.translations import localised_text
 from geo import tiles
@@ -52,23 +53,22 @@ def tile(
             f"x and y must be within 0..{2**z - 1} at zoom {z}.",
             errors={"x": ["out of range"], "y": ["out of range"]},
         )
-    if z <= tiles.CELL_LEVELS and not any(args.get(k) for k in FILTERS):
-        stmt = tiles.cell_level_mvt(
-            ACTORS.geometry,
-            Actor.id,
-            _tile_properties(language),
-            [ACTORS.visible],
-            z,
-            x,
-            y,
-            "actors",
+    shape, values = filter_shape(ACTORS, args)
+    from_cells = z <= tiles.CELL_LEVELS and not any(args.get(k) for k in FILTERS)
+    statement = _tile_statement(from_cells, shape, language)
+    return bytes(session.scalar(statement, {**values, **tiles.tile_parameters(z, x, y)}) or b"")
+
+
+@lru_cache(maxsize=256)
+def _tile_statement(from_cells: bool, shape: tuple[str, ...], language: tuple[str, ...]):
+    """A tile query for any tile, built once per filter form and reader's language."""
+    properties = _tile_properties(language)
+    if from_cells:
+        return tiles.cell_level_mvt(
+            ACTORS.geometry, Actor.id, properties, [ACTORS.visible], "actors"
         )
-    else:
-        where = conditions(ACTORS, args)
-        stmt = tiles.mvt(
-            ACTORS.geometry, Actor.id, _tile_properties(language), where, z, x, y, "actors"
-        )
-    return bytes(session.scalar(stmt) or b"")
+    where = list(shaped_conditions(ACTORS.id, shape))
+    return tiles.mvt(ACTORS.geometry, Actor.id, properties, where, "actors")
 
 
 def clusters(session: Session, args: dict, zoom: int, language: tuple[str, ...] = ()) -> dict:

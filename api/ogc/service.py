@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 
-from sqlalchemy import JSON, Text, bindparam, func, literal, select
+from sqlalchemy import JSON, Float, Integer, Text, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from api.ogc import cql2
@@ -19,21 +19,74 @@ COUNT_CAP = 2_000
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 
 
-def conditions(collection: Collection, args: dict) -> list:
-    where = [collection.visible]
+BBOX_EDGES = ("bbox_west", "bbox_south", "bbox_east", "bbox_north")
+
+
+def filter_shape(collection: Collection, args: dict) -> tuple[tuple[str, ...], dict]:
+    """The form of ``args``' filters (which of them are given) apart from their values.
+    The hot statements (a page of features, its count, a tile) are built once per form and
+    run with the values as bound parameters: building and hashing a statement costs the app
+    more than PostgreSQL takes to run it. A CQL2 ``filter`` is not part of the form (its
+    tree is built per request, see ``cql2_condition``)."""
+    shape, values = [], {}
     if bbox := args.get("bbox"):
-        where.append(filters.in_bbox(collection.geometry, *bbox))
+        west, _, east, _ = bbox
+        shape.append("bbox_crossing" if west > east else "bbox")
+        values.update(zip(BBOX_EDGES, bbox, strict=True))
     if (interval := args.get("datetime")) is not None and collection.updated is not None:
         start, end = interval
         if start is not None:
-            where.append(collection.updated >= start)
+            shape.append("updated_from")
+            values["updated_from"] = start
         if end is not None:
-            where.append(collection.updated <= end)
+            shape.append("updated_to")
+            values["updated_to"] = end
+    for name in collection.filters:
+        if chosen := args.get(name):
+            shape.append(name)
+            values[f"filter_{name}"] = list(chosen)
+    return tuple(shape), values
+
+
+@lru_cache(maxsize=256)
+def shaped_conditions(collection_id: str, shape: tuple[str, ...]) -> tuple:
+    """The WHERE clauses of a filter form, with bound parameters for its values: what the
+    public may see (api.visibility), always, and each filter given."""
+    collection = COLLECTIONS[collection_id]
+    where = [collection.visible]
+    if "bbox" in shape or "bbox_crossing" in shape:
+        edges = (bindparam(name, type_=Float) for name in BBOX_EDGES)
+        crossing = "bbox_crossing" in shape
+        where.append(filters.in_box(collection.geometry, *edges, crosses_antimeridian=crossing))
+    if "updated_from" in shape:
+        where.append(collection.updated >= bindparam("updated_from", type_=collection.updated.type))
+    if "updated_to" in shape:
+        where.append(collection.updated <= bindparam("updated_to", type_=collection.updated.type))
     for name, (column, is_array) in collection.filters.items():
-        if values := args.get(name):
-            where.append(column.overlap(values) if is_array else column.in_(values))
-    if (text := args.get("filter")) is not None:
-        where.append(cql2.to_sql(collection, text, args.get("filter_lang", cql2.TEXT)))
+        if name in shape:
+            key = f"filter_{name}"
+            where.append(
+                column.overlap(bindparam(key, type_=column.type))
+                if is_array
+                else column.in_(bindparam(key, expanding=True))
+            )
+    return tuple(where)
+
+
+def cql2_condition(collection: Collection, args: dict):
+    """The clause of a CQL2 ``filter``, or None."""
+    if (text := args.get("filter")) is None:
+        return None
+    return cql2.to_sql(collection, text, args.get("filter_lang", cql2.TEXT))
+
+
+def conditions(collection: Collection, args: dict) -> list:
+    """The WHERE clauses of ``args``, their values bound in (for statements that are built
+    per request: exports, clusters)."""
+    shape, values = filter_shape(collection, args)
+    where = [clause.params(values) for clause in shaped_conditions(collection.id, shape)]
+    if (cql := cql2_condition(collection, args)) is not None:
+        where.append(cql)
     return where
 
 
@@ -75,37 +128,60 @@ def features_page(
 ) -> tuple[str, int]:
     """The JSON text of one page's features array, and how many features it holds; texts
     in the reader's ``language`` where translated."""
-    feature = feature_json(
-        collection,
-        args.get("properties"),
-        geometry=not args.get("skip_geometry", False),
-        language=language,
+    shape, values = filter_shape(collection, args)
+    properties = args.get("properties")
+    form = (
+        collection.id,
+        shape,
+        tuple(sorted(properties)) if properties is not None else None,
+        not args.get("skip_geometry", False),
+        language,
+        tuple(args.get("sortby") or ()),
     )
+    cql = cql2_condition(collection, args)
+    statement = _page_statement(*form) if cql is None else _page_statement.__wrapped__(*form, cql)
+    text_, count = session.execute(statement, {**values, "limit": limit, "offset": offset}).one()
+    return text_, count
+
+
+@lru_cache(maxsize=512)
+def _page_statement(collection_id, shape, properties, geometry, language, sortby, cql=None):
+    collection = COLLECTIONS[collection_id]
+    feature = feature_json(collection, properties, geometry=geometry, language=language)
+    where = shaped_conditions(collection_id, shape)
     page = (
         select(feature.label("feature"))
-        .where(*conditions(collection, args))
-        .order_by(*sort_order(collection, args.get("sortby")))
-        .limit(limit)
-        .offset(offset)
+        .where(*where, *([cql] if cql is not None else []))
+        .order_by(*sort_order(collection, list(sortby)))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery()
     )
     features = func.coalesce(func.json_agg(page.c.feature), literal("[]").cast(JSON))
-    text_, count = session.execute(
-        select(features.cast(Text), func.count()).select_from(page)
-    ).one()
-    return text_, count
+    return select(features.cast(Text), func.count()).select_from(page)
 
 
 def number_matched(session: Session, collection: Collection, args: dict) -> int | None:
     """Exact when cheap (up to COUNT_CAP matches); None rather than a scan of millions."""
+    shape, values = filter_shape(collection, args)
+    cql = cql2_condition(collection, args)
+    form = (collection.id, shape)
+    statement = _count_statement(*form) if cql is None else _count_statement.__wrapped__(*form, cql)
+    total = session.scalar(statement, values)
+    return None if total > COUNT_CAP else total
+
+
+@lru_cache(maxsize=256)
+def _count_statement(collection_id, shape, cql=None):
+    collection = COLLECTIONS[collection_id]
+    where = shaped_conditions(collection_id, shape)
     capped = (
         select(literal(1))
         .select_from(collection.model)
-        .where(*conditions(collection, args))
+        .where(*where, *([cql] if cql is not None else []))
         .limit(COUNT_CAP + 1)
     )
-    total = session.scalar(select(func.count()).select_from(capped.subquery()))
-    return None if total > COUNT_CAP else total
+    return select(func.count()).select_from(capped.subquery())
 
 
 def feature(
