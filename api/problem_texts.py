@@ -79,6 +79,13 @@ DETAILS = (
     N_("The request conflicts with data that already exists (rule {rule})."),
     N_("You already have an open flag on this item."),
     N_("Four eyes: nobody moderates their own contribution."),
+    N_("Can't {action} a contribution that is {state}."),
+    N_(
+        "Another moderator holds this contribution: a decision needs their release or the "
+        "end of their claim."
+    ),
+    N_("You can no longer write to this actor through Peacemap."),
+    N_("This link does not work: it is unknown or too old."),
     # failures
     N_("An unexpected error happened; it was logged as {error_id}."),
     N_(
@@ -109,6 +116,77 @@ RULES = (
     N_("Must be greater than or equal to {min} and less than or equal to {max}."),
     N_("Must be greater than or equal to {min}."),
     N_("Must be less than or equal to {max}."),
+    N_("is required to {action}: the author sees it."),
+    N_("is required to merge."),
+    N_("Geometry longitude {longitude} is outside -180..180."),
+    N_("Geometry latitude {latitude} is outside -90..90."),
+    # the rows of an upload (metrics.data), each about one column
+    N_("is required."),
+    N_("must be text."),
+    N_("must be a number."),
+    N_("must be a finite number."),
+    N_("{text} is not a number."),
+    N_("{text} is not a date (YYYY-MM-DD)."),
+    N_("must be true or false."),
+    N_("is before start."),
+    N_("{value} is outside the valid range {low}..{high} ({unit})."),
+    N_("{measure} is not a measure of {framework} or of this project."),
+    N_("must be a whole number of respondents, at least 1."),
+    N_("must be at most {max}."),
+    N_("must be above 0 and at most {max}."),
+    N_("must be one of {choices}."),
+    N_("is required for the survey measure {measure}."),
+    N_("must be at least {min} for a survey measure."),
+    N_(
+        "the effective sample size {size} is below the framework's minimum of {min} for a "
+        "survey measure."
+    ),
+    N_("give design_effect or effective_sample_size, not both."),
+    N_("only survey measures have one ({measure} is not a survey measure)."),
+    N_("keys and values must be text."),
+    N_("must be k=v;k=v text or an object."),
+    N_("{text} is not key=value."),
+    N_("a group key is repeated."),
+    N_("group keys have at most {key} characters, their values at most {value}."),
+    N_("the group has more than {limit} characters in all."),
+    N_("repeats line {line} (same measure, period and group)."),
+    N_("unknown field; expected some of {columns}."),
+    N_("unknown column; expected some of {columns}."),
+    N_("column is missing from the header."),
+    N_("column appears more than once."),
+    N_("has a field over {limit} characters."),
+    N_("has {count} more field(s) than the header."),
+    N_("has {count} characters; at most {limit}."),
+    N_("contains a NUL character."),
+    N_("is not valid UTF-8 text."),
+)
+
+# Words a message above carries as a value, named in the reader's language too: the
+# workflow's actions and states (api/moderation/workflow.py), as its messages word them.
+WORDS = frozenset(
+    {
+        N_("claim"),
+        N_("release"),
+        N_("withdraw"),
+        N_("resubmit"),
+        N_("consent"),
+        N_("refuse consent"),
+        N_("ask consent"),
+        N_("approve"),
+        N_("merge"),
+        N_("reject"),
+        N_("request changes"),
+        N_("dismiss"),
+        N_("disclaim"),
+        N_("hide"),
+        N_("submitted"),
+        N_("in review"),
+        N_("approved"),
+        N_("rejected"),
+        N_("changes requested"),
+        N_("withdrawn"),
+        N_("awaiting consent"),
+    }
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -141,7 +219,13 @@ def _translate(text: str, messages: list, catalogue: NullTranslations) -> str | 
         match = pattern.fullmatch(text)
         if match:
             translated = catalogue.gettext(message)
-            return None if translated == message else translated.format(**match.groupdict())
+            if translated == message:
+                return None
+            values = {
+                name: catalogue.gettext(value) if value in WORDS else value
+                for name, value in match.groupdict().items()
+            }
+            return translated.format(**values)
     return None
 
 
@@ -149,6 +233,16 @@ def translate_rule(rule: str, language: str) -> str | None:
     """One validation rule (as marshmallow words it, its full stop optional)."""
     found = _translate(rule.rstrip(".") + ".", _RULES, _catalogue(language))
     return found.rstrip(".") if found is not None else None
+
+
+def translate(text: str, language: str) -> str | None:
+    """A service's message (a problem's detail, or one rule of a field) in ``language``,
+    or None when it is not one of the messages above: the web pages' words for what the
+    service says (api.web.forms), the same catalogue as the API's problem details."""
+    if language == DEFAULT:
+        return None
+    found = _translate(text, _DETAILS, _catalogue(language))
+    return found if found is not None else translate_rule(text, language)
 
 
 def describe(errors: dict, language: str = DEFAULT, prefix: str = "") -> tuple[list[str], bool]:

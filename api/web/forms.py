@@ -13,10 +13,12 @@ from collections.abc import Callable
 
 import marshmallow as ma
 from flask import g, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from api import problem_texts
 from api.accounts.credentials import WEAK_PASSWORD
 from api.accounts.service import PASSWORD_IS_PERSONAL, SIGN_IN_FAILED
 from api.accounts.verification import ALREADY_VERIFIED, INVALID_TOKEN
@@ -30,7 +32,8 @@ SECRET_FIELDS = frozenset({"password", "csrf_token"})
 FORM = "form"
 
 # The services' and marshmallow's messages, in words for people. A message not listed here
-# is shown as the service wrote it (English), never hidden.
+# is shown as the API words it for the reader (api/problem_texts.py), else as the service
+# wrote it (English), never hidden.
 _MESSAGES: dict[str, object] = {
     "Missing data for required field.": _l("Fill this in."),
     "Field may not be null.": _l("Fill this in."),
@@ -75,13 +78,15 @@ _PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
 
 
 def in_words(message: str) -> str:
-    """A schema's or service's message about a field, in the reader's language."""
+    """A schema's or service's message (about a field, or the whole request), in the
+    reader's language: in the pages' own words where they have some, else as the API words
+    it for the reader (api/problem_texts.py, the problems catalogue), else as written."""
     if (known := _MESSAGES.get(message)) is not None:
         return str(known)
     for pattern, word in _PATTERNS:
         if match := pattern.fullmatch(message):
             return word(match)
-    return message
+    return problem_texts.translate(message, str(get_locale())) or message
 
 
 def field_messages(errors: dict, prefix: str = "") -> dict[str, list[str]]:

@@ -27,6 +27,7 @@ from api.web import (
     content_security_policy,
     csrf,
     fingerprint,
+    forms,
     labels,
 )
 
@@ -34,6 +35,8 @@ FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
 YEAR = 365 * 24 * 3600
 
 blp = Blueprint("web", __name__, template_folder="templates")
+# What a service says, shown on a page (a batch's results, an upload's rows): in words.
+blp.add_app_template_filter(forms.in_words, "in_words")
 
 
 @blp.before_request
