@@ -364,6 +364,36 @@ def test_text_search_is_ranked_and_tolerates_typos(client, map_of_actors):
     assert names(client.get("/api/v1/actors?q=zzzzqqqq")) == []
 
 
+def test_text_search_puts_name_matches_first_then_texts_then_close_spellings(client, make_actor):
+    """The order README's "Text search" promises, over pages of two: every word in the
+    name, then in the name and summary together, then a name spelled close; each group by
+    name; no actor on two pages, none left out."""
+    for name, summary in [
+        ("Zed Harmony Group", "Harmony and dialogue in Kisumu"),
+        ("Ant Works", "Harmony clubs in schools"),
+        ("Harmonie Collective", ""),
+        ("Bee Harmony Circle", ""),
+        ("Cat Dialogue Hub", "Listening sessions"),
+    ]:
+        make_actor(name=name, summary=summary)
+    expected = [
+        "Bee Harmony Circle",  # the name
+        "Zed Harmony Group",
+        "Ant Works",  # the summary
+        "Harmonie Collective",  # a name spelled close
+    ]
+    assert names(client.get("/api/v1/actors?q=harmony")) == expected
+    paged = [
+        name
+        for offset in (0, 2, 4)
+        for name in names(client.get(f"/api/v1/actors?q=harmony&limit=2&offset={offset}"))
+    ]
+    assert paged == expected
+    both = names(client.get("/api/v1/actors?q=harmony dialogue"))
+    assert both == ["Zed Harmony Group"]  # both words: one in the name, one in the summary
+    assert names(client.get("/api/v1/actors?q=harmony&sort=name")) == sorted(expected)
+
+
 def test_bbox_filter_and_antimeridian(client, map_of_actors):
     assert names(client.get("/api/v1/actors?bbox=-80,0,-70,10")) == ["Bogotá Jóvenes por la Paz"]
     crossing = names(client.get("/api/v1/actors?bbox=170,-25,-165,-10&sort=name"))

@@ -248,7 +248,7 @@ def test_translations_of_hidden_actors_and_unapproved_ones_never_show(
 def test_translated_names_are_searched_through_their_index(database_urls):
     """EXPLAINed as the tables' owner on 20,000 analysed translated names, all rolled back
     (statistics are transactional)."""
-    from api.actors.service import _matching_ids
+    from api.actors.service import _translated_names
 
     owner = create_engine(database_urls["MIGRATION_DATABASE_URL"])
     try:
@@ -260,7 +260,7 @@ def test_translated_names_are_searched_through_their_index(database_urls):
             )
             connection.exec_driver_sql("ANALYZE translations")
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            compiled = _matching_ids("Espace sûr").compile(owner)
+            compiled = _translated_names("Espace sûr").compile(owner)
             explained = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
             plan = "\n".join(explained.scalars())
             connection.rollback()

@@ -222,9 +222,7 @@ class ActorListSchema(ma.Schema):
     count = ma.fields.Integer(metadata={"description": "Items in this page"})
     total = ma.fields.Integer(
         allow_none=True,
-        metadata={
-            "description": "Items matching the query; null when over 10,000 (counting costs)"
-        },
+        metadata={"description": "Items matching the query; null when over 1,000 (counting costs)"},
     )
     limit = ma.fields.Integer()
     offset = ma.fields.Integer()
