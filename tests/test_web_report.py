@@ -185,7 +185,7 @@ def test_the_report_page_shows_scores_intervals_coverage_change_and_the_chart(cl
     assert f"<strong>{violence['score']:.1f}</strong>" in html
     assert f"{violence['interval'][0]:.1f} to {violence['interval'][1]:.1f}" in html
     assert "2 of 4 measures" in html
-    assert "Change from baseline to endline" in html and "improved" in html
+    assert "Change from <bdi>baseline</bdi> to <bdi>endline</bdi>" in html and "improved" in html
     assert f'src="/projects/{project_id}/report.svg"' in html and "alt=" in html
 
     chart = client.get(f"/projects/{project_id}/report.svg")

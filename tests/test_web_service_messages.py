@@ -3,6 +3,7 @@ services' refusals, workflow and permission problems, rows of an upload, notices
 action, a batch's results) is shown in the reader's language. Each journey below makes a
 page show such messages in French (and Arabic), and every message zone of the page
 (error summary, field errors, notices, rows to fix, batch results) is searched for English.
+Content inside a translated sentence (a title, a name) keeps its own direction.
 """
 
 from __future__ import annotations
@@ -205,3 +206,21 @@ def test_a_blocked_sender_and_a_bad_abuse_link_read_their_refusal_in_their_langu
 
     assert blocked.status_code == 403
     assert english_in(blocked.get_data(as_text=True), "Amani Women's Circle") == []
+
+
+def test_a_title_inside_an_arabic_sentence_keeps_its_own_direction(
+    client, make_actor, make_user, login, web_sign_in
+):
+    organisation = make_actor(name="Kenema Peace Platform")
+    member = make_user(member_of=organisation)
+    org = {"actor_id": str(organisation.id), "member": login(member)}
+    project_id = create_project(client, org, title="Dialogue <clubs> in Kenema")
+    web_sign_in(client, member)
+    arabic = {"Accept-Language": "ar"}
+
+    report = client.get(f"/projects/{project_id}/report", headers=arabic).get_data(as_text=True)
+    projects = client.get(f"/organisations/{organisation.id}/projects", headers=arabic)
+
+    assert "<h1>التقرير: <bdi>Dialogue &lt;clubs&gt; in Kenema</bdi></h1>" in report
+    assert "الإطار: <bdi>" in report  # the framework's name and version
+    assert "<h1>مشاريع <bdi>Kenema Peace Platform</bdi></h1>" in projects.get_data(as_text=True)

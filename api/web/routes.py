@@ -18,6 +18,7 @@ from flask import (
 )
 from flask.views import MethodView
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from api.auth import current_principal
 from api.web import (
@@ -37,6 +38,14 @@ YEAR = 365 * 24 * 3600
 blp = Blueprint("web", __name__, template_folder="templates")
 # What a service says, shown on a page (a batch's results, an upload's rows): in words.
 blp.add_app_template_filter(forms.in_words, "in_words")
+
+
+@blp.app_template_filter("isolated")
+def isolated(text) -> Markup:
+    """Content (a name, a title, a period's label) inside a translated sentence, in its own
+    direction: a Latin-script title in an Arabic sentence does not reorder the words around
+    it (HTML's <bdi>)."""
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 @blp.before_request
