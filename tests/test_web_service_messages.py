@@ -224,3 +224,34 @@ def test_a_title_inside_an_arabic_sentence_keeps_its_own_direction(
     assert "<h1>التقرير: <bdi>Dialogue &lt;clubs&gt; in Kenema</bdi></h1>" in report
     assert "الإطار: <bdi>" in report  # the framework's name and version
     assert "<h1>مشاريع <bdi>Kenema Peace Platform</bdi></h1>" in projects.get_data(as_text=True)
+
+
+def test_find_filter_refusals_are_in_the_readers_language(client, language):
+    pages = [
+        client.get(f"/?{query}", headers={"Accept-Language": language})
+        for query in ("near=Atlantis", "near=200,100", "kind=warlord", "q=" + "x" * 201)
+    ]
+    pages += [
+        client.get(f"{path}?{query}", headers={"Accept-Language": language})
+        for path, query in (("/library", "type=rumour"), ("/observations", "theme=" + "x" * 300))
+    ]
+
+    assert [r.status_code for r in pages] == [422] * 6
+    assert [e for r in pages for e in english_in(r.get_data(as_text=True))] == []
+
+
+def test_a_refused_withdrawal_is_noticed_in_the_readers_language(
+    client, session, make_user, login, web_sign_in, language
+):
+    author = make_user()
+    contribution_id = propose(client, login(author)).get_json()["id"]
+    session.get(Contribution, contribution_id).state = "approved"
+    session.commit()
+    web_sign_in(client, author)
+    mine = f"/my/contributions/{contribution_id}"
+
+    refused = _post(client, mine, f"{mine}/withdraw", language)
+    page = client.get(refused.headers["Location"], headers={"Accept-Language": language})
+
+    assert 'class="notice"' in page.get_data(as_text=True)
+    assert english_in(page.get_data(as_text=True)) == []
