@@ -357,6 +357,26 @@ def test_filters_by_kind_theme_country_and_language(client, map_of_actors):
     assert names(client.get("/api/v1/actors?language=ky")) == ["Osh Dialogue Centre"]
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("theme=gender&country=SL", ["Freetown Women Mediators", "Nairobi Peace Fund"]),
+        ("theme=violence&country=ve", ["Bogotá Jóvenes por la Paz"]),  # operating there
+        (
+            "theme=investment,youth&country=SO,CO",
+            ["Bogotá Jóvenes por la Paz", "Nairobi Peace Fund"],
+        ),
+        ("theme=gender,violence&theme_match=all&country=SL", ["Freetown Women Mediators"]),
+        ("theme=gender,investment&theme_match=all&country=KE,SL", ["Nairobi Peace Fund"]),
+        ("theme=youth&country=SL", []),
+    ],
+)
+def test_theme_with_country_through_their_pairs(client, map_of_actors, query, expected):
+    """A theme with a country is looked up by its (country, theme) pairs (migration 0024);
+    the answer is what each filter alone would give together, whatever the pairs."""
+    assert names(client.get(f"/api/v1/actors?{query}&sort=name")) == expected
+
+
 def test_text_search_is_ranked_and_tolerates_typos(client, map_of_actors):
     assert names(client.get("/api/v1/actors?q=dialogue"))[0] == "Osh Dialogue Centre"
     assert names(client.get("/api/v1/actors?q=reclutamiento")) == ["Bogotá Jóvenes por la Paz"]

@@ -45,7 +45,7 @@ COMMON_QUERIES = {
         {"ix_actors_name_words", "ix_actors_search_vector", "ix_actors_name_trgm"},
     ),
     "theme": ("/api/v1/actors?theme=gender", None),
-    "theme_and_country": ("/api/v1/actors?theme=gender&country=KE", None),
+    "theme_and_country": ("/api/v1/actors?theme=gender&country=KE", "ix_actors_theme_places"),
     "bbox": ("/api/v1/actors?bbox=36.6,-1.5,37.0,-1.1", "ix_actors_public_location"),
     "updated_since": (
         "/api/v1/actors?updated_since={since}",

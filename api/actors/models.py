@@ -121,6 +121,13 @@ class Actor(Located, Moderated, Base):
         Index("ix_actors_status_updated", "status", "updated_at", "id"),
         Index("ix_actors_updated", "updated_at", "id"),  # the changes feed, tombstones too
         Index("ix_actors_country", "country"),
+        # theme with country, public actors: their (country, theme) pairs (migration 0024)
+        Index(
+            "ix_actors_theme_places",
+            text("actor_theme_places(themes, country, countries)"),
+            postgresql_using="gin",
+            postgresql_where=text("status = 'published' AND hidden IS false"),
+        ),
     )
 
 
