@@ -220,9 +220,10 @@ class Comparison:
             "caveats": self.caveats,
         }
 
-    def _chunks(self, start: int, stop: int):
+    def chunks(self, start: int = 0, stop: int | None = None):
         """Per chunk of projects: its first index, whether each has values, and per theme
         the lists of its figures (score, low, high, coverage, best, worst)."""
+        stop = len(self.ids) if stop is None else stop
         for begin in range(start, stop, ROWS_PER_CHUNK):
             end = min(begin + ROWS_PER_CHUNK, stop)
             yield (
@@ -240,7 +241,7 @@ class Comparison:
     def rows(self, start: int = 0, stop: int | None = None) -> Iterator[dict]:
         """The projects' rows in order, built a chunk at a time."""
         stop = len(self.ids) if stop is None else stop
-        for begin, has_values, chunk in self._chunks(start, stop):
+        for begin, has_values, chunk in self.chunks(start, stop):
             for i, values in enumerate(has_values):
                 row = {
                     "project": self.ids[begin + i],
@@ -267,7 +268,7 @@ class Comparison:
         """``json.dumps(row, separators=(",", ":"))`` of each row of ``rows``, written
         straight from the figures (a tenth of the time: 100,000 rows are a lot of dicts)."""
         keys = {key: json.dumps(key) + ":" for key in self.themes}
-        for begin, has_values, chunk in self._chunks(0, len(self.ids)):
+        for begin, has_values, chunk in self.chunks():
             parts = [[], [], [], []]  # scores, intervals, coverage, rank: text per theme
             for key, (score, low, high, coverage, best, worst) in chunk.items():
                 name, ranked = keys[key], self.themes[key].ranked

@@ -36,9 +36,17 @@ class SafeWriter:
     def writerow(self, row: Iterable) -> None:
         self._writer.writerow([spreadsheet_safe(cell) for cell in row])
 
-    def writerows(self, rows: Iterable[Iterable]) -> None:
-        for row in rows:
-            self.writerow(row)
+    def writerows(self, rows: Iterable[Iterable], *, text_columns: int | None = None) -> None:
+        """With ``text_columns``, only that many first cells of a row may hold text: the
+        others are numbers or blanks, written as they are (a comparison's figures)."""
+        if text_columns is None:
+            for row in rows:
+                self.writerow(row)
+            return
+        self._writer.writerows(
+            [*(spreadsheet_safe(cell) for cell in row[:text_columns]), *row[text_columns:]]
+            for row in rows
+        )
 
 
 HEADER = (
@@ -154,29 +162,30 @@ def report_csv(report: dict) -> str:
 
 
 def comparison_csv(comparison: Comparison) -> Iterator[str]:
-    """A comparison as CSV, one project per row, written a chunk of rows at a time."""
+    """A comparison as CSV, one project per row, written a chunk of rows at a time straight
+    from the figures: per theme its score, interval, rank range and coverage, blank where
+    there is none (as ``rows`` has None)."""
     themes = list(comparison.distribution)
     per_theme = ("score", "low", "high", "rank_best", "rank_worst", "coverage")
     out = io.StringIO()
     writer = SafeWriter(out)
     writer.writerow(["project", "title", *[f"{t}_{c}" for t in themes for c in per_theme]])
-    for count, row in enumerate(comparison.rows(), start=1):
-        cells = []
-        for t in themes:
-            low, high = row["intervals"].get(t) or ("", "")
-            rank = row["rank"].get(t) or {}
-            cells += [
-                _blank(row["scores"].get(t)),
-                low,
-                high,
-                rank.get("best", ""),
-                rank.get("worst", ""),
-                _blank(row["coverage"].get(t)),
-            ]
-        writer.writerow([row["project"], row["title"], *cells])
-        if count % ROWS_PER_CHUNK == 0:
-            yield _drain(out)
     yield _drain(out)
+    for begin, has_values, chunk in comparison.chunks():
+        end = begin + len(has_values)
+        columns = [comparison.ids[begin:end], comparison.titles[begin:end]]
+        for key in themes:
+            score, low, high, coverage, best, worst = chunk[key]
+            columns += [
+                [s if s == s else "" for s in score],
+                [a if s == s else "" for s, a in zip(score, low, strict=True)],
+                [b if s == s else "" for s, b in zip(score, high, strict=True)],
+                [b or "" for b in best],
+                [w if b else "" for b, w in zip(best, worst, strict=True)],
+                [c if v else "" for v, c in zip(has_values, coverage, strict=True)],
+            ]
+        writer.writerows(zip(*columns, strict=True), text_columns=2)
+        yield _drain(out)
 
 
 def comparison_json(comparison: Comparison) -> Iterator[str]:

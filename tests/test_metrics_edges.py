@@ -598,10 +598,12 @@ def test_rounding_in_bulk_is_pythons_round_to_the_last_bit():
     assert bulk[:-1] == expected[:-1] and math.isnan(bulk[-1])
 
 
-def test_the_comparison_written_as_text_is_the_json_of_its_rows():
+def test_the_comparison_written_as_text_is_the_json_and_the_csv_of_its_rows():
+    """JSON and CSV are written straight from the figures; they say what ``rows`` says,
+    cell for cell (a title that looks like a formula neutralised, blanks where None)."""
     from metrics import default_framework
     from metrics.comparison import Comparison, ComparisonInput, latest_totals
-    from metrics.export import comparison_json
+    from metrics.export import comparison_csv, comparison_json
     from metrics.report import Value
 
     day = date(2025, 1, 1)
@@ -611,6 +613,7 @@ def test_the_comparison_written_as_text_is_the_json_of_its_rows():
         ("p2", "No values", []),
         ("p3", "Groups only", [Value("feels_safe", "a", day, day, 50, 90, (("sex", "f"),))]),
         ("p4", "Deaths", [Value("conflict_deaths", "a", day, day, 0.0)]),
+        ("p5", "=1+2, a formula", [Value("feels_safe", "a", day, day, 77.25, 1200)]),
     ]
     for project_id, title, values in projects:
         gathered.add(project_id, title, latest_totals(values))
@@ -618,3 +621,25 @@ def test_the_comparison_written_as_text_is_the_json_of_its_rows():
     rows = list(comparison.rows())
     assert list(comparison.json_rows()) == [json.dumps(r, separators=(",", ":")) for r in rows]
     assert json.loads("".join(comparison_json(comparison))) == comparison.as_dict()
+    assert "".join(comparison_csv(comparison)) == csv_of_rows(comparison, rows)
+
+
+def csv_of_rows(comparison, rows: list[dict]) -> str:
+    """The comparison's CSV by its definition: a row per project from ``rows``, every cell
+    through ``spreadsheet_safe``."""
+    themes = list(comparison.distribution)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ("score", "low", "high", "rank_best", "rank_worst", "coverage")
+    writer.writerow(["project", "title", *[f"{t}_{c}" for t in themes for c in columns]])
+    for row in rows:
+        cells = [row["project"], row["title"]]
+        for t in themes:
+            low, high = row["intervals"].get(t) or ("", "")
+            rank = row["rank"].get(t) or {}
+            score, coverage = row["scores"].get(t), row["coverage"].get(t)
+            cells += ["" if score is None else score, low, high]
+            cells += [rank.get("best", ""), rank.get("worst", "")]
+            cells.append("" if coverage is None else coverage)
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return out.getvalue()
