@@ -14,6 +14,7 @@ import re
 from xml.sax.saxutils import escape
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.pyplot as plt
@@ -183,7 +184,12 @@ def radar_chart(report: dict, fmt: str = "svg") -> bytes:
         return _render(figure, fmt, title, description)
 
 
-MANY_DOTS = 500  # above this, the cloud of dots is drawn as an image inside the SVG
+# Dots are drawn at multiples of a quarter of a score point, projects at the same one
+# sharing it: a dot moves by an eighth of a point at most, under half a pixel at the
+# chart's size, so the picture is the same, and 100,000 projects draw at most 401 dots
+# per theme instead of up to 10,001.
+DOT_STEP = 0.25
+MANY_DOTS = 500  # projects: above this, the dots are drawn as one image inside the SVG
 
 
 def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None) -> bytes:
@@ -236,9 +242,8 @@ def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None)
             if not scores:
                 axes.text(i, 50, "no data", ha="center", fontsize=8, color="grey")
                 continue
-            # One call per theme; projects with the same score share a dot (100,000
-            # projects have at most 10,001 scores to two decimals), thousands as one image.
-            dots = sorted(set(scores))
+            # One call per theme; one dot per position the chart can show (DOT_STEP).
+            dots = np.unique(np.rint(np.asarray(scores) / DOT_STEP)) * DOT_STEP
             axes.plot(
                 [i] * len(dots),
                 dots,
@@ -246,7 +251,7 @@ def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None)
                 markersize=3,
                 color="grey",
                 alpha=0.4,
-                rasterized=len(dots) > MANY_DOTS,
+                rasterized=len(scores) > MANY_DOTS,
             )
             if marked and marked["scores"].get(theme) is not None:
                 if marked["intervals"].get(theme):
