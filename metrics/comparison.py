@@ -52,8 +52,10 @@ class ComparisonInput:
         self.has_values = array("b")
         self._counts = array("q")  # how many totals each project has
         self._columns = array("q")  # each total's column in the framework (-1: not in it)
-        self._numbers = array("d")  # per project: values, sizes, design effects, effective
-        self._positions: dict[tuple[str, ...], array] = {}
+        self._values_and_sizes = array("d")  # per project: its values, then its sample sizes
+        self._design_effects = array("d")  # per total
+        self._effective_sizes = array("d")  # per total
+        self._positions: dict[str | tuple[str, ...], array] = {}
         self._nan = array("d", [NAN])
 
     def add(self, project_id: str, title: str, totals: dict[str, Value] | None) -> None:
@@ -62,7 +64,7 @@ class ComparisonInput:
         self.add_totals(
             project_id,
             title,
-            list(totals or {}),
+            tuple(totals or {}),
             [v.value for v in values] + [_number(v.sample_size) for v in values],
             [_number(v.design_effect) for v in values],
             [_number(v.effective_sample_size) for v in values],
@@ -73,29 +75,34 @@ class ComparisonInput:
         self,
         project_id: str,
         title: str,
-        measures: Sequence[str],
-        values_and_sizes: Sequence[float],
-        design_effects: Sequence[float] | None,
-        effective_sizes: Sequence[float] | None,
+        measures: str | tuple[str, ...],
+        values_and_sizes: Sequence[float] | np.ndarray,
+        design_effects: Sequence[float] | np.ndarray | None,
+        effective_sizes: Sequence[float] | np.ndarray | None,
         *,
         has_values: bool = True,
     ) -> None:
-        """A project's totals: their measure keys; their values then their sample sizes;
-        their design effects and effective sample sizes, or None where no total has one
-        (NaN for a missing number)."""
+        """A project's totals: their measure keys (or the keys joined by commas); their
+        values then their sample sizes; their design effects and effective sample sizes,
+        or None where no total has one (NaN for a missing number). Numbers may come as
+        float64 arrays, as the database's are read (``np.ndarray``)."""
         self.ids.append(project_id)
         self.titles.append(title)
         self.has_values.append(has_values)
-        key = tuple(measures)
-        positions = self._positions.get(key)
+        positions = self._positions.get(measures)
         if positions is None:  # most projects share a handful of measure sets
+            keys = measures.split(",") if isinstance(measures, str) else measures
             index = {k: j for j, k in enumerate(self.keys)}
-            positions = self._positions[key] = array("q", [index.get(k, -1) for k in key])
+            keys = [k for k in keys if k]  # "" joins no keys
+            positions = self._positions[measures] = array("q", [index.get(k, -1) for k in keys])
         self._counts.append(len(positions))
         self._columns.extend(positions)
-        self._numbers.extend(values_and_sizes)
-        for numbers in (design_effects, effective_sizes):
-            self._numbers.extend(numbers if numbers is not None else self._nan * len(positions))
+        _extend(self._values_and_sizes, values_and_sizes)
+        for target, numbers in (
+            (self._design_effects, design_effects),
+            (self._effective_sizes, effective_sizes),
+        ):
+            _extend(target, numbers if numbers is not None else self._nan * len(positions))
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """The values (NaN where missing) and the effective sample sizes (0 where none),
@@ -103,19 +110,28 @@ class ComparisonInput:
         shape = (len(self.ids), len(self.keys))
         counts = np.frombuffer(self._counts, dtype=np.int64)
         columns = np.frombuffer(self._columns, dtype=np.int64)
-        numbers = np.frombuffer(self._numbers, dtype=float)
+        values_and_sizes = np.frombuffer(self._values_and_sizes, dtype=float)
         rows = np.repeat(np.arange(len(counts)), counts)
         # Total t of a project whose first total is f and who has L: its value is number
-        # 4 f + (t - f), its sample size L further, and so on.
+        # 2 f + (t - f) of the values and sizes, its sample size L further.
         first = np.repeat(np.cumsum(counts) - counts, counts)
-        place = 4 * first + (np.arange(len(columns)) - first)
+        place = first + np.arange(len(columns))
         stride = np.repeat(counts, counts)
         known = columns >= 0
         rows, columns, place, stride = rows[known], columns[known], place[known], stride[known]
         values, sizes, design_effects, effective = (np.full(shape, NAN) for _ in range(4))
-        for k, matrix in enumerate((values, sizes, design_effects, effective)):
-            matrix[rows, columns] = numbers[place + k * stride]
+        values[rows, columns] = values_and_sizes[place]
+        sizes[rows, columns] = values_and_sizes[place + stride]
+        design_effects[rows, columns] = np.frombuffer(self._design_effects, dtype=float)[known]
+        effective[rows, columns] = np.frombuffer(self._effective_sizes, dtype=float)[known]
         return values, effective_sizes(sizes, design_effects, effective)
+
+
+def _extend(target: array, numbers: Sequence[float] | np.ndarray) -> None:
+    if isinstance(numbers, np.ndarray):
+        target.frombytes(memoryview(np.ascontiguousarray(numbers, dtype=float)).cast("B"))
+    else:
+        target.extend(numbers)
 
 
 def _number(number: float | None) -> float:
