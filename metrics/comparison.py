@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from json.encoder import encode_basestring_ascii
 
 import numpy as np
 
@@ -34,6 +35,7 @@ COMPARISON_METHOD = {
 }
 
 ROWS_PER_CHUNK = 2000
+_json_text = encode_basestring_ascii  # json.dumps of a str, without its checks
 NAN = math.nan
 
 
@@ -55,7 +57,7 @@ class ComparisonInput:
         self._values_and_sizes = array("d")  # per project: its values, then its sample sizes
         self._design_effects = array("d")  # per total
         self._effective_sizes = array("d")  # per total
-        self._positions: dict[str | tuple[str, ...], array] = {}
+        self._positions: dict[str | tuple[str, ...], tuple[array, array]] = {}
         self._nan = array("d", [NAN])
 
     def add(self, project_id: str, title: str, totals: dict[str, Value] | None) -> None:
@@ -89,20 +91,24 @@ class ComparisonInput:
         self.ids.append(project_id)
         self.titles.append(title)
         self.has_values.append(has_values)
-        positions = self._positions.get(measures)
-        if positions is None:  # most projects share a handful of measure sets
+        known = self._positions.get(measures)
+        if known is None:  # most projects share a handful of measure sets
             keys = measures.split(",") if isinstance(measures, str) else measures
             index = {k: j for j, k in enumerate(self.keys)}
-            keys = [k for k in keys if k]  # "" joins no keys
-            positions = self._positions[measures] = array("q", [index.get(k, -1) for k in keys])
+            positions = array("q", [index.get(k, -1) for k in keys if k])  # "": no keys
+            known = self._positions[measures] = (positions, self._nan * len(positions))
+        positions, nans = known
         self._counts.append(len(positions))
         self._columns.extend(positions)
-        _extend(self._values_and_sizes, values_and_sizes)
         for target, numbers in (
-            (self._design_effects, design_effects),
-            (self._effective_sizes, effective_sizes),
+            (self._values_and_sizes, values_and_sizes),
+            (self._design_effects, nans if design_effects is None else design_effects),
+            (self._effective_sizes, nans if effective_sizes is None else effective_sizes),
         ):
-            _extend(target, numbers if numbers is not None else self._nan * len(positions))
+            if isinstance(numbers, np.ndarray):
+                target.frombytes(numbers.astype(float, copy=False).tobytes())
+            else:
+                target.extend(numbers)
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray]:
         """The values (NaN where missing) and the effective sample sizes (0 where none),
@@ -125,13 +131,6 @@ class ComparisonInput:
         design_effects[rows, columns] = np.frombuffer(self._design_effects, dtype=float)[known]
         effective[rows, columns] = np.frombuffer(self._effective_sizes, dtype=float)[known]
         return values, effective_sizes(sizes, design_effects, effective)
-
-
-def _extend(target: array, numbers: Sequence[float] | np.ndarray) -> None:
-    if isinstance(numbers, np.ndarray):
-        target.frombytes(memoryview(np.ascontiguousarray(numbers, dtype=float)).cast("B"))
-    else:
-        target.extend(numbers)
 
 
 def _number(number: float | None) -> float:
@@ -208,9 +207,10 @@ class Comparison:
             score, low, high, coverage = _theme_arrays(framework, theme, arrays, count)
             score, low, high = (_round(a) for a in (score, low, high))
             indices = np.flatnonzero(~np.isnan(score) & self.has_values)
-            scores = score[indices].tolist()
             coverages = set(coverage[indices].tolist())
-            self.distribution[theme.key] = _distribution(sorted(scores))
+            self.distribution[theme.key] = _distribution(
+                np.sort(score[indices], kind="stable").tolist()
+            )
             if len(coverages) > 1:
                 self.caveats.append(
                     f"{theme.key}: projects cover different measures "
@@ -302,16 +302,19 @@ class Comparison:
                         for b, w in zip(best, worst, strict=True)
                     ]
                 )
-            for i, values in enumerate(has_values):
-                scores, intervals, coverage, rank = (
-                    ",".join(theme[i] for theme in part) if values or n == 3 else ""
-                    for n, part in enumerate(parts)
-                )
+            # Each part's text per project: its themes' texts joined.
+            scores, intervals, coverage, rank = (
+                [",".join(themes) for themes in zip(*part, strict=True)] for part in parts
+            )
+            end = begin + len(has_values)
+            for i, (project_id, title, values) in enumerate(
+                zip(self.ids[begin:end], self.titles[begin:end], has_values, strict=True)
+            ):
                 yield (
-                    f'{{"project":{json.dumps(self.ids[begin + i])},'
-                    f'"title":{json.dumps(self.titles[begin + i])},'
-                    f'"scores":{{{scores}}},"intervals":{{{intervals}}},'
-                    f'"coverage":{{{coverage}}},"rank":{{{rank}}}}}'
+                    f'{{"project":{_json_text(project_id)},"title":{_json_text(title)},'
+                    f'"scores":{{{scores[i] if values else ""}}},'
+                    f'"intervals":{{{intervals[i] if values else ""}}},'
+                    f'"coverage":{{{coverage[i] if values else ""}}},"rank":{{{rank[i]}}}}}'
                 )
 
     def as_dict(self) -> dict:
