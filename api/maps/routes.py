@@ -10,14 +10,13 @@ from flask_smorest import Blueprint
 from marshmallow import validate as v
 
 from api.db import db
-from api.http import GEOJSON, json_response
-from api.language import preferences, prepared_for
+from api.http import GEOJSON, json_response, text_response
+from api.language import preferences, prepared_for, record
 from api.maps import service
 from api.maps.schemas import ChangesSchema, ClusterFeatureCollectionSchema, TileJSONSchema
 from api.ogc.routes import ItemsArgsSchema, check_fields
 from api.ogc.schemas import OGCFeatureCollectionSchema
 from api.ratelimit import tile_limit
-from api.translations import record_feature_languages
 
 MVT = "application/vnd.mapbox-vector-tile"
 # The attributes of the tiles' layer 'actors': clusters carry a count, single actors the rest.
@@ -166,9 +165,11 @@ class Changes(MethodView):
     )
     def get(self, args):
         """What changed on the actor map since your last sync"""
-        found = service.changes(db.session, args.get("since"), args["limit"], preferences())
-        record_feature_languages(c["feature"] for c in found["changes"] if "feature" in c)
-        return json_response(found)
+        body, languages = service.changes(
+            db.session, args.get("since"), args["limit"], preferences()
+        )
+        record(languages)
+        return text_response(body, "application/json")
 
 
 @blp.route("/actors/export")

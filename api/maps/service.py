@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Numeric, Text, and_, cast, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.actors.models import Actor
@@ -110,10 +111,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 def changes(
     session: Session, cursor: str | None, limit: int, language: tuple[str, ...] = ()
-) -> dict:
+) -> tuple[str, set[str]]:
     """Actors created or changed since the cursor: public ones as features, the rest as
     tombstones (archived, hidden, unpublished), so a client's cache never keeps what the
-    public may no longer see. Tombstones only name actors that were public once."""
+    public may no longer see. Tombstones only name actors that were public once.
+
+    The page as JSON, and the languages of its texts (Content-Language). The features are
+    PostgreSQL's JSON, passed through as they come (parsing and writing them again was a
+    fifth of the request)."""
     horizon = datetime.now(UTC) - SETTLE
     where = [Actor.updated_at <= horizon]
     if cursor:
@@ -125,26 +130,39 @@ def changes(
         Revision.snapshot["status"].astext == "published",
     )
     public = ACTORS.visible
-    stmt = (
+    page = (
         select(
             Actor.id,
             Actor.updated_at,
             public.label("public"),
-            cast(feature_json(ACTORS, language=language), Text).label("feature"),
+            feature_json(ACTORS, language=language).label("feature"),
         )
         .where(*where, or_(public, Actor.status == "archived", Actor.hidden, was_public))
         .order_by(Actor.updated_at, Actor.id)
         .limit(limit)
+        .subquery()  # a LIMIT keeps it whole: each feature is built once
     )
+    properties = cast(page.c.feature, JSONB)["properties"]
+    stmt = select(
+        page.c.id,
+        page.c.updated_at,
+        page.c.public,
+        cast(page.c.feature, Text).label("feature"),
+        properties["text_languages"].label("chosen"),
+        properties["language"].astext.label("language"),
+    ).order_by(page.c.updated_at, page.c.id)
     rows = session.execute(stmt).all()
-    items = [
-        {"id": str(r.id), "updated_at": r.updated_at.isoformat(), "feature": json.loads(r.feature)}
-        if r.public
-        else {"id": str(r.id), "updated_at": r.updated_at.isoformat(), "deleted": True}
-        for r in rows
-    ]
+    items, languages = [], set()
+    for r in rows:
+        head = f'{{"id":"{r.id}","updated_at":"{r.updated_at.isoformat()}"'
+        if r.public:
+            items.append(f'{head},"feature":{r.feature}}}')
+            languages.update(r.chosen.values() if r.chosen else [r.language])
+        else:
+            items.append(f'{head},"deleted":true}}')
     next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else cursor
-    return {"changes": items, "next": next_cursor, "more": len(rows) == limit}
+    tail = json.dumps({"next": next_cursor, "more": len(rows) == limit}, separators=(",", ":"))
+    return f'{{"changes":[{",".join(items)}],{tail[1:]}', languages
 
 
 # -- exports ------------------------------------------------------------------------------------
