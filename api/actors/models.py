@@ -105,10 +105,11 @@ class Actor(Located, Moderated, Base):
         Index("ix_actors_countries", "countries", postgresql_using="gin"),
         Index("ix_actors_working_languages", "working_languages", postgresql_using="gin"),
         Index("ix_actors_search_vector", "search_vector", postgresql_using="gin"),
-        # the name's own words: text search's first tier (api.actors.service, migration 0023)
+        # the name's own words (the vector's weight A): text search's first tier
+        # (api.actors.service, migrations 0023 and 0025)
         Index(
             "ix_actors_name_words",
-            text("to_tsvector('simple', name)"),
+            text("ts_filter(search_vector, '{a}')"),
             postgresql_using="gin",
         ),
         Index(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     union,
@@ -118,22 +119,37 @@ def search_actors(session: Session, args: dict, principal: Principal, *, limit: 
         distance = filters.distance_m(Actor.public_location, *args["near"]) / 1000.0
     keys = _order_keys(args, distance)
     offset = args["offset"]
-    # The page's ids first, then their rows: sorting and skipping on narrow rows, only the
-    # page's actors read whole (a theme in a country sorted 8,000 whole rows for 50).
-    page = select(Actor.id)
-    if q := args.get("q"):
-        found = _text_matches(conditions, q, keys, offset + limit)
-        page = select(Actor.id, found.c.tier).join(found, found.c.id == Actor.id)
-        conditions = []  # applied in each way of matching
-    if relevance := _sort(args, distance) == "relevance":
-        keys = [found.c.tier, *keys]
-    page = page.where(*conditions).order_by(*keys).limit(limit).offset(offset).subquery()
-    if relevance:
-        keys = [page.c.tier, *keys[1:]]
     km = (literal(None) if distance is None else distance).label("distance_km")
-    stmt = select(Actor, km).join(page, page.c.id == Actor.id).order_by(*keys)
-    rows = [(actor, km) for actor, km in session.execute(stmt)]
+    if not (q := args.get("q")):
+        rows = _read_page(session, select(Actor.id).where(*conditions), keys, limit, offset, km)
+    elif _sort(args, distance) != "relevance":
+        found = _text_matches(conditions, q, keys, offset + limit)
+        ids = select(Actor.id).join(found, found.c.id == Actor.id)
+        rows = _read_page(session, ids, keys, limit, offset, km)
+    else:
+        # Each tier comes after every match of the tiers before it: when they fill the
+        # page, the next tiers cannot change it and are not read (the trigram ways cost a
+        # similarity per row).
+        for tiers in ((0,), (0, 1), (0, 1, 2)):
+            found = _text_matches(conditions, q, keys, offset + limit, tiers)
+            ids = select(Actor.id, found.c.tier).join(found, found.c.id == Actor.id)
+            rows = _read_page(session, ids, keys, limit, offset, km, tier=found.c.tier)
+            if len(rows) == limit:
+                break
     return Page(rows, _capped_count(session, args, principal, offset, limit, len(rows)))
+
+
+def _read_page(
+    session: Session, ids: Select, keys: list, limit: int, offset: int, km, *, tier=None
+) -> list[tuple[Actor, float | None]]:
+    """The page's ids first, then their rows: sorting and skipping on narrow rows, only the
+    page's actors read whole (a theme in a country sorted 8,000 whole rows for 50).
+    ``tier``: relevance's, sorted first."""
+    first = [] if tier is None else [tier]
+    page = ids.order_by(*first, *keys).limit(limit).offset(offset).subquery()
+    first = [] if tier is None else [page.c.tier]
+    stmt = select(Actor, km).join(page, page.c.id == Actor.id).order_by(*first, *keys)
+    return [(actor, km) for actor, km in session.execute(stmt)]
 
 
 def public_facets(session: Session) -> dict[str, list[str]]:
@@ -193,10 +209,13 @@ def _theme_places(countries: list[str], themes: list[str]) -> ColumnElement[bool
 # Text search (README, "Text search"): the ways an actor can match ``q``, best first, each
 # served by its own index: every word of q in the name; in the name and summary together; a
 # name, or a translated name, spelled close to q (typos). A match's tier is its best way.
+NAME_WEIGHT = literal_column("'{a}'")  # the name's lexemes in search_vector (migration 0025)
+
+
 def _text_ways(q: str) -> list[tuple[int, ColumnElement[bool]]]:
     words = _tsquery(q)
     return [
-        (0, func.to_tsvector("simple", Actor.name).op("@@")(words)),
+        (0, func.ts_filter(Actor.search_vector, NAME_WEIGHT).op("@@")(words)),
         (1, Actor.search_vector.op("@@")(words)),
         (2, literal(q).op("<%")(Actor.name)),
         (2, Actor.id.in_(_translated_names(q))),
@@ -212,7 +231,7 @@ def _translated_names(q: str) -> Select:
     )
 
 
-def _text_matches(conditions: list, q: str, keys: list, wanted: int):
+def _text_matches(conditions: list, q: str, keys: list, wanted: int, tiers=(0, 1, 2)):
     """The first ``wanted`` matches of ``q`` in ``keys`` order, with their tier: the first
     ``wanted`` of each way in that order, so each way stops early on its own index and the
     merge holds the true first ``wanted`` (a broad word matches a fifth of the map: ranking
@@ -223,6 +242,7 @@ def _text_matches(conditions: list, q: str, keys: list, wanted: int):
         .order_by(*keys)
         .limit(wanted)
         for tier, match in _text_ways(q)
+        if tier in tiers
     ]
     merged = union_all(*ways).subquery()
     return (
