@@ -6,11 +6,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import validate as v
 
 from api.db import db
-from api.http import GEOJSON, json_response, text_response
+from api.http import GEOJSON, Blueprint, json_response, text_response
 from api.language import preferences, prepared_for, record
 from api.maps import service
 from api.maps.schemas import ChangesSchema, ClusterFeatureCollectionSchema, TileJSONSchema

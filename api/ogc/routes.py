@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import validate as v
 
 from api import limits
@@ -18,7 +17,7 @@ from api.actors.models import ACTOR_KINDS
 from api.db import db
 from api.errors import NotFound, ProblemError, Unprocessable
 from api.fields import CountryCode, DelimitedList, bounded_instant, validate_bbox
-from api.http import GEOJSON, json_response, text_response
+from api.http import GEOJSON, Blueprint, json_response, text_response
 from api.language import preferences, prepared_for
 from api.ogc import cql2, service
 from api.ogc.collections import COLLECTIONS, TILED, queryables

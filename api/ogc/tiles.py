@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.errors import NotFound
-from api.http import json_response
+from api.http import Blueprint, json_response
 from api.maps.routes import MVT, TILE_FIELDS, Tile, tile_response
 from api.ogc.collections import TILED
 from api.ogc.routes import CRS84, refuse_unknown_parameters, web_link
