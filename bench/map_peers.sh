@@ -8,7 +8,8 @@
 # Steps: copy the read-only harness into bench/.work/ (git-ignored); its venv and its
 # PostGIS cluster (127.0.0.1:55432) with the generated CSV; load the same CSV into
 # Peacemap's database `peacemap_bench` through Peacemap's own loader; serve Peacemap as
-# the README tells production users (gunicorn, 2 workers); then, one server at a time,
+# the README tells production users (gunicorn with deploy/gunicorn.conf.py: 2 workers of 4
+# threads, JSON access log); then, one server at a time,
 # each scenario: a 5 s warm-up and a 20 s wrk run (c=8, loopback). Prints requests/s,
 # p50/p99, errors, bytes per response, ratios to each peer and Peacemap's peak memory.
 # Beyond the peers' scenarios, Peacemap's own (bench/api_workload.py): the /api/v1/actors
@@ -91,8 +92,8 @@ start() {
   if [ "$1" = peacemap ]; then
     # exec: the recorded PID is gunicorn's master, whose children are the workers.
     (cd "$ROOT" && exec env PEACEMAP_ENV=production PEACEMAP_SECRET_KEY="bench-$(openssl rand -hex 24)" \
-      PEACEMAP_RATELIMIT_ENABLED=false .venv/bin/gunicorn --workers 2 --bind 127.0.0.1:$PORT \
-      wsgi:app) >"$OUT/peacemap.log" 2>&1 &
+      PEACEMAP_RATELIMIT_ENABLED=false .venv/bin/gunicorn -c deploy/gunicorn.conf.py --workers 2 \
+      --bind 127.0.0.1:$PORT wsgi:app) >"$OUT/peacemap.log" 2>&1 &
     echo $! >"$WORK/peacemap.pid"
     for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/v1/ogc" && return 0; sleep 0.5; done
     echo "Peacemap did not start"; tail "$OUT/peacemap.log"; exit 1
