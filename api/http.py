@@ -133,15 +133,19 @@ def _add_etag_and_answer_conditionals(response: Response) -> Response:
     if request.method not in ("GET", "HEAD") or response.status_code not in (200, 204):
         return response
     view_class = _view_class()
-    for header in getattr(view_class, "vary", REPRESENTATION_VARY):
-        response.vary.add(header)
+    response.vary.update(getattr(view_class, "vary", REPRESENTATION_VARY))
     if getattr(view_class, "shared_cache", False):
         _say_who_may_keep_it(response)
     if response.status_code != 200 or response.is_streamed:
         return response
     if not response.get_etag()[0]:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest())
+    if not any(header in request.headers for header in CONDITIONAL_HEADERS):
+        return response  # nothing to compare (most requests): spare werkzeug's checks
     return response.make_conditional(request)
+
+
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since")
 
 
 def _say_who_may_keep_it(response: Response) -> None:
