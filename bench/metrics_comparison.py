@@ -150,7 +150,7 @@ def api_formats(server, count: int) -> tuple[dict, float]:
         best = min(timings)
         print(
             f"  API {fmt:>4}: best {best:6.2f} s of 2 {verdict(best, API_BARS.get(count))}; "
-            f"{len(body) / 1e6:.1f} MB"
+            f"{len(body) / 1e6:.1f} MB; load {os.getloadavg()[0]:.1f}"
         )
         if fmt == "json":
             document = json.loads(body)
@@ -158,6 +158,43 @@ def api_formats(server, count: int) -> tuple[dict, float]:
         elif fmt == "csv":
             assert body.count(b"\n") == count + 1
     return document, server.worker_peak_mb()
+
+
+def where_time_goes(server) -> None:
+    """The API's work in this process, step by step (best of two): reading and scoring,
+    then writing or drawing each format. What an API figure has beyond these is HTTP,
+    gunicorn and the request's own pipeline."""
+    from api.db import db
+    from api.projects import service
+    from metrics import charts
+    from metrics.export import comparison_csv, comparison_json
+
+    def best(work):
+        timings = []
+        for _ in range(2):
+            started = time.perf_counter()
+            result = work()
+            timings.append(time.perf_counter() - started)
+        return min(timings), result
+
+    def read_and_score():
+        try:
+            return service.comparison(db.session, {})
+        finally:
+            db.session.rollback()
+
+    with server.app.app_context():
+        seconds, comparison = best(read_and_score)
+        steps = {"read and score": seconds}
+        steps["write json"] = best(lambda: "".join(comparison_json(comparison)))[0]
+        steps["write csv"] = best(lambda: "".join(comparison_csv(comparison)))[0]
+        for fmt in ("svg", "png"):
+            steps[f"draw {fmt}"] = best(lambda f=fmt: charts.comparison_chart(comparison, f))[0]
+    print(
+        "  in one process: "
+        + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in steps.items())
+        + f"; load {os.getloadavg()[0]:.1f}"
+    )
 
 
 def library(framework, projects, through_api: dict) -> None:
@@ -205,6 +242,7 @@ def main() -> None:
             )
             document, peaks[count, period_count] = api_formats(server, count)
             print(f"  gunicorn worker peak memory: {peaks[count, period_count]:.0f} MB")
+            where_time_goes(server)
             if period_count == 3:
                 projects = library_view(server)
                 library(framework, projects, document)
