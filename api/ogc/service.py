@@ -139,7 +139,7 @@ def features_page(
         tuple(args.get("sortby") or ()),
     )
     cql = cql2_condition(collection, args)
-    statement = _page_statement(*form) if cql is None else _page_statement.__wrapped__(*form, cql)
+    statement = _for_form(_page_statement, form, cql)
     text_, count = session.execute(statement, {**values, "limit": limit, "offset": offset}).one()
     return text_, count
 
@@ -161,12 +161,18 @@ def _page_statement(collection_id, shape, properties, geometry, language, sortby
     return select(features.cast(Text), func.count()).select_from(page)
 
 
+def _for_form(build, form: tuple, cql):
+    """The statement ``build`` makes for a filter form: the cached one, or with a CQL2
+    filter (a tree of its own per request) one built for this request alone."""
+    return build(*form) if cql is None else build.__wrapped__(*form, cql)
+
+
 def number_matched(session: Session, collection: Collection, args: dict) -> int | None:
     """Exact when cheap (up to COUNT_CAP matches); None rather than a scan of millions."""
     shape, values = filter_shape(collection, args)
     cql = cql2_condition(collection, args)
     form = (collection.id, shape)
-    statement = _count_statement(*form) if cql is None else _count_statement.__wrapped__(*form, cql)
+    statement = _for_form(_count_statement, form, cql)
     total = session.scalar(statement, values)
     return None if total > COUNT_CAP else total
 
