@@ -175,3 +175,49 @@ def test_a_proposal_changed_after_the_back_button_is_not_sent_twice(
     assert f'href="{first.headers["Location"]}"' in html
     mine = session.scalars(select(Contribution).where(Contribution.author_id == author.id)).all()
     assert len(mine) == 1
+
+
+def test_a_form_kept_across_a_sign_in_gets_a_page_that_leads_back_not_json(
+    client, session, make_user, web_sign_in
+):
+    author = make_user()
+    web_sign_in(client, author)
+    form = client.get("/contribute/actor").get_data(as_text=True)
+    kept = {
+        **NEW_ACTOR,
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', form)[1],
+        FORM_FIELD: re.search(r'name="idempotency_key" value="([^"]+)"', form)[1],
+    }
+    web_sign_in(client, author)  # signed in again elsewhere: a new session, new tokens
+
+    # The back button to the kept page, then send it.
+    response = client.post(
+        "/contribute/actor",
+        data=kept,
+        headers={
+            "Accept": BROWSER_ACCEPT,
+            "Accept-Language": "fr",
+            "Referer": "http://localhost/contribute/actor",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "<h1>Ce formulaire ne peut plus être envoyé</h1>" in html
+    assert 'href="/contribute/actor"' in html
+    mine = session.scalars(select(Contribution).where(Contribution.author_id == author.id)).all()
+    assert mine == []
+
+
+def test_a_forged_post_from_elsewhere_is_refused_and_leads_nowhere_off_the_site(client):
+    response = client.post(
+        "/language",
+        data={"lang": "ru", "next": "/"},
+        headers={"Accept": BROWSER_ACCEPT, "Referer": "https://attacker.example/page"},
+    )
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "attacker.example" not in html
+    assert '<a href="/">' in html

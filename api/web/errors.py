@@ -1,14 +1,19 @@
 """Error pages for people: a 403, 404 or 500 of a web page is an HTML page in the reader's
-language, with the way back; the API and every other error keep problem+json
-(api.errors builds both, in one place)."""
+language, with the way back (the security headers too where no web route matched); the
+API and every other error keep problem+json (api.errors builds both, in one place). A web
+form sent again with changes under a used idempotency key gets a page of its own."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 
+from api.errors import problem_response
 from api.idempotency import KeyReused
-from api.web.routes import blp, local_path
+from api.web.routes import blp, local_path, secure_headers
 
 PAGES = {
     403: (
@@ -53,8 +58,6 @@ def error_page(status: int, error_id: str | None = None) -> Response | None:
         )
     except Exception:  # the failure may be one the layout needs too: the plain answer then
         return None
-    from api.web.routes import secure_headers  # also where no web route matched
-
     return secure_headers(Response(html, status=status, mimetype="text/html"))
 
 
@@ -66,3 +69,19 @@ def already_sent(error: KeyReused):
     result = local_path(error.result) if error.result else None
     html = render_template("already_sent.html", result=result, form=request.path)
     return html, error.status
+
+
+@blp.errorhandler(CSRFError)
+def form_too_old(error: CSRFError):
+    """A form whose CSRF token no longer holds: open for hours, or kept by the back button
+    across a sign-in or sign-out (a new session). A browser gets a page that says nothing
+    was done and leads back to the page the form was on, for a fresh one; anything else
+    (a foreign site's forged post is answered the same either way) keeps problem+json."""
+    offered = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if offered != "text/html":
+        return problem_response(error.code, error.description)
+    came_from = urlsplit(request.referrer or "")
+    same_site = came_from.netloc in ("", request.host)
+    back = local_path(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    html = render_template("form_too_old.html", back=back if same_site else "/")
+    return html, error.code
