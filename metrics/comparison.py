@@ -362,11 +362,16 @@ def _round(x: np.ndarray) -> np.ndarray:
     return rounded
 
 
+# math.log itself for each element (NumPy's own log may differ in the last bit on some
+# processors), without a Python loop around it.
+_log = np.frompyfunc(math.log, 1, 1)
+
+
 def _normalise_array(measure: Measure, x: np.ndarray) -> np.ndarray:
     """``normalise`` over an array, operation for operation (log values by ``math.log``)."""
     low, high = measure.goalposts
     if measure.transform == "log":
-        x = np.array([math.log(max(value, low)) for value in x.tolist()], dtype=float)
+        x = _log(np.maximum(x, low)).astype(float)
         low, high = math.log(low), math.log(high)
     score = np.minimum(100.0, np.maximum(0.0, (x - low) / (high - low) * 100.0))
     return score if measure.higher_is_better else 100.0 - score
