@@ -119,6 +119,8 @@ def test_a_sane_request_id_is_echoed_and_any_other_replaced(client):
     assert client.get("/healthz", headers={"X-Request-Id": sent}).headers["X-Request-Id"] == sent
     made = client.get("/healthz").headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)
+    made_next = {client.get("/healthz").headers["X-Request-Id"] for _ in range(50)}
+    assert len(made_next | {made}) == 51  # a new id for every request
     for hostile in ("x" * 500, 'a" injected="1', "line\\nbreak-ab", "short"):
         echoed = client.get("/healthz", headers={"X-Request-Id": hostile}).headers
         assert echoed["X-Request-Id"] != hostile
