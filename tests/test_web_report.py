@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import openpyxl
 import pytest
 
+from api.web import report
 from tests.conftest import form_token
 from tests.test_projects import EXAMPLE, create_project
 from tests.web import form_errors, page, submit
@@ -240,6 +242,35 @@ def test_the_comparison_page_and_its_downloads(client, org):
     assert client.get(f"/reports/comparison.svg?actor_id={org['actor_id']}").mimetype == (
         "image/svg+xml"
     )
+
+
+def test_the_comparison_pages_through_every_project_and_says_how_many(client, org, monkeypatch):
+    monkeypatch.setattr(report, "SHOWN", 2)  # three projects on two pages, as 201 on two
+    titles = {f"Dialogue clubs {letter}" for letter in "ABC"}
+    for title in titles:
+        project_id = create_project(client, org, title=title)
+        client.post(
+            f"/api/v1/projects/{project_id}/values/bulk",
+            data=EXAMPLE.read_text(),
+            content_type="text/csv",
+            headers=org["member"],
+        )
+    path = f"/reports/comparison?actor_id={org['actor_id']}"
+
+    first = page(client, path)
+    next_link = re.search(r'<a href="([^"]+)" rel="next">', first)[1].replace("&amp;", "&")
+    second = page(client, next_link)
+
+    assert "Public projects that match: 3." in first
+    assert "Projects 1 to 2, page 1 of 2." in first and 'rel="prev"' not in first
+    assert "Projects 3 to 3, page 2 of 2." in second and 'rel="next"' not in second
+    assert f"actor_id={org['actor_id']}" in next_link
+    shown = [t for html in (first, second) for t in titles if t in html]
+    assert sorted(shown) == sorted(titles)
+    for bad in ("3", "0", "two"):
+        response = client.get(f"{path}&page={bad}")
+        assert response.status_code == 404, bad
+        assert "Choose a page from 1 to 2." in form_errors(response.get_data(as_text=True))
 
 
 def test_a_bad_comparison_filter_is_named(client):

@@ -34,7 +34,7 @@ from metrics.export import comparison_csv, comparison_json, report_csv
 
 UPLOADS = {".csv": uploads.CSV, ".xlsx": uploads.XLSX}
 COMPARISON_FILTERS = ("country", "theme", "actor_id", "since", "until")
-SHOWN = 200  # projects on the comparison page; the downloads hold them all
+SHOWN = 200  # projects on one page of the comparison; the downloads hold them all
 DOWNLOADS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -276,25 +276,53 @@ def _comparison():
     return filters, args, service.comparison(db.session, args)
 
 
+def _page_number(count: int) -> tuple[int, int]:
+    """The page of the comparison asked for (``?page=``, from 1) and how many there are; a
+    page that is not a whole number from 1 to the last is not found, and says which are."""
+    pages = max(1, -(-count // SHOWN))
+    asked = request.args.get("page", "1").strip() or "1"
+    if not asked.isdigit() or not 1 <= int(asked) <= pages:
+        raise forms.Invalid(
+            {forms.FORM: [_("Choose a page from 1 to %(pages)s.", pages=pages)]}, status=404
+        )
+    return int(asked), pages
+
+
 @blp.get("/reports/comparison")
 def comparison_page():
     """Public projects compared on the standard framework, with their intervals and ranks:
-    the first SHOWN on the page, every one in the downloads."""
-    comparison, errors, status = None, {}, 200
+    SHOWN to a page, with links to the previous and next pages (no script needed), every
+    one in the downloads."""
+    comparison, paging, errors, status = None, {}, {}, 200
+    filters = {k: request.args[k] for k in COMPARISON_FILTERS if k in request.args}
     try:
         filters, _args, result = _comparison()
+        count = len(result.ids)
+        number, pages = _page_number(count)
+        start = (number - 1) * SHOWN
         comparison = {
             **result.header(),
-            "projects": list(result.rows(0, min(SHOWN, len(result.ids)))),
-            "count": len(result.ids),
+            "projects": list(result.rows(start, min(start + SHOWN, count))),
+            "count": count,
+        }
+
+        def link(to: int) -> str:
+            return url_for("web.comparison_page", **filters, **({"page": to} if to > 1 else {}))
+
+        paging = {
+            "first": start + 1,
+            "last": start + len(comparison["projects"]),
+            "number": number,
+            "pages": pages,
+            "previous": link(number - 1) if number > 1 else None,
+            "next": link(number + 1) if number < pages else None,
         }
     except forms.Invalid as invalid:
-        filters = {k: request.args[k] for k in COMPARISON_FILTERS if k in request.args}
-        errors, status = invalid.errors, 422
+        errors, status = invalid.errors, invalid.status
     return render_template(
         "report/comparison.html",
         comparison=comparison,
-        shown=SHOWN,
+        paging=paging,
         values=filters,
         errors=errors,
         downloads={
