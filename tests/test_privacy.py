@@ -127,6 +127,7 @@ import re
 from pathlib import Path
 
 import pytest
+import shapely
 from shapely.geometry import Point, shape
 
 # A women's-rights group in Kenema, Sierra Leone, that publishes its locality only.
@@ -172,6 +173,26 @@ def test_exact_coordinates_appear_in_no_public_response(client, sensitive):
     ):
         text = client.get(url).get_data(as_text=True)
         assert not any(needle in text for needle in needles), url
+
+
+def test_the_actor_page_draws_only_the_public_area_of_work(client, make_actor):
+    """The area of work drawn around a safe house is shown as the public cells, never as drawn."""
+    drawn = [[-11.1873, 7.8764], [-11.1611, 7.8764], [-11.1611, 7.9033], [-11.1873, 7.8764]]
+    actor = make_actor(
+        location={"type": "Point", "coordinates": list(EXACT)},
+        location_precision="locality",
+        area={"type": "Polygon", "coordinates": [drawn]},
+    )
+
+    html = client.get(f"/actors/{actor.id}").get_data(as_text=True)
+
+    assert "Area of work" in html
+    assert not any(needle in html for needle in ("11.1873", "7.8764", "11.1611", "7.9033"))
+    public = client.get(f"/api/v1/actors/{actor.id}").get_json()["area"]
+    drawn_path = re.search(r'<path d="([^"]+)"', html)[1]
+    corners = {(float(x), -float(y)) for x, y in re.findall(r"(-?[\d.]+) (-?[\d.]+)", drawn_path)}
+    outline = shapely.get_coordinates(shape(public))
+    assert corners == {(round(x, 5), round(y, 5)) for x, y in outline}
 
 
 def test_a_webhook_payload_carries_no_exact_point_or_contact(session, sensitive):

@@ -28,6 +28,20 @@ def test_every_page_links_to_every_job(client, make_actor):
         assert f'href="{path}"' in nav
 
 
+def test_the_actor_page_shows_the_area_of_work_and_its_extent(client, make_actor):
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[36.5, -1.5], [37.0, -1.5], [37.0, -1.0], [36.5, -1.5]]],
+    }
+    drawn = client.get(f"/actors/{make_actor(area=area).id}").get_data(as_text=True)
+    without = client.get(f"/actors/{make_actor().id}").get_data(as_text=True)
+
+    assert 'aria-labelledby="area-of-work area-extent"' in drawn
+    assert "From latitude -1.5 to -1.0 and longitude 36.5 to 37.0." in drawn
+    assert '<path d="M36.50000 1.50000 L37.00000 1.50000 L37.00000 1.00000' in drawn
+    assert "Area of work" not in without
+
+
 @pytest.mark.parametrize(
     ("language", "title"),
     [

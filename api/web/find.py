@@ -145,4 +145,37 @@ def actor_page(actor_id):
     actor = service.get_actor(db.session, actor_id, current_principal())
     translations = translations_for(db.session, "actor", [actor.id]).get(actor.id)
     data = represent(actor, translations=translations, wanted=str(get_locale()))
-    return render_template("actor.html", actor=data)
+    return render_template("actor.html", actor=data, area=area_drawing(data.get("area")))
+
+
+def area_drawing(area: dict | None) -> dict | None:
+    """The public area of work (a represented actor's ``area``: already generalised to its
+    precision) as an SVG outline to draw and its extent in whole tenths of a degree to read;
+    nothing finer than the public representation."""
+    if not area:
+        return None
+    polygons = [area["coordinates"]] if area["type"] == "Polygon" else area["coordinates"]
+    rings = [ring for polygon in polygons for ring in polygon]
+    xs = [x for ring in rings for x, _y in ring]
+    ys = [y for ring in rings for _x, y in ring]
+    west, south, east, north = min(xs), min(ys), max(xs), max(ys)
+    margin = max(east - west, north - south, 0.01) * 0.05
+    return {
+        # SVG's y runs down: latitudes are negated.
+        "path": " ".join(
+            "M" + " L".join(f"{x:.5f} {-y:.5f}" for x, y in ring) + " Z" for ring in rings
+        ),
+        "view_box": " ".join(
+            f"{n:.5f}"
+            for n in (
+                west - margin,
+                -north - margin,
+                east - west + 2 * margin,
+                north - south + 2 * margin,
+            )
+        ),
+        "extent": {
+            name: f"{value:.1f}"
+            for name, value in (("west", west), ("south", south), ("east", east), ("north", north))
+        },
+    }
