@@ -259,7 +259,12 @@ class ActorItemArgsSchema(ActorRepresentationArgsSchema):
 
 class ActorQueryArgsSchema(PageArgsSchema, ActorRepresentationArgsSchema):
     q = ma.fields.String(
-        validate=v.Length(1, 200), metadata={"description": "Text search over name and summary"}
+        validate=v.Length(1, 200),
+        metadata={
+            "description": "Text search over name and summary (web search syntax), typos "
+            "tolerated; by relevance: every word in the name first, then in name and summary, "
+            "then names spelled close; each group by name"
+        },
     )
     kind = DelimitedList(ma.fields.String(validate=v.OneOf(ACTOR_KINDS)))
     theme = DelimitedList(ma.fields.String(validate=v.Length(1, 64)))

@@ -206,9 +206,10 @@ def _theme_places(countries: list[str], themes: list[str]) -> ColumnElement[bool
     return places.op("&&")(cast(pairs, ARRAY(Text)))
 
 
-# Text search (README, "Text search"): the ways an actor can match ``q``, best first, each
-# served by its own index: every word of q in the name; in the name and summary together; a
-# name, or a translated name, spelled close to q (typos). A match's tier is its best way.
+# Text search (README, the API's search parameters): the ways an actor can match ``q``,
+# best first, each served by its own index: every word of q in the name; in the name and
+# summary together; a name, or a translated name, spelled close to q (typos). A match's
+# tier is its best way.
 NAME_WEIGHT = literal_column("'{a}'")  # the name's lexemes in search_vector (migration 0025)
 
 
