@@ -126,7 +126,7 @@ def password_reset(
 
 
 def contact_message(
-    language: str, *, sender: str, actor: str, message: str, abuse_link: str
+    language: str, *, sender: str, actor: str, message: str, abuse_link: str, reply_link: str
 ) -> dict:
     language = _in(language)
     with force_locale(language):
@@ -137,10 +137,43 @@ def contact_message(
             + f"\n\n{message}\n\n--\n"
             + _(
                 "Peacemap did not give them your address, nor you theirs: they see only this "
-                "message. Replying through Peacemap is not possible yet."
+                "message."
             )
             + "\n"
+            + _(
+                "To reply through Peacemap (your address stays hidden unless you choose to "
+                "share it; you will need to sign in):"
+            )
+            + f"\n{reply_link}\n"
             + _("If this message is abuse, report it (you will need to sign in):")
+            + f"\n{abuse_link}\n",
+        )
+
+
+def contact_reply(
+    language: str, *, manager: str, actor: str, message: str, address: str | None, abuse_link: str
+) -> dict:
+    """A manager's reply to a relayed message; ``address`` only if the manager chose to
+    share it."""
+    language = _in(language)
+    with force_locale(language):
+        shared = (
+            _(
+                "%(manager)s chose to share their address with you: %(address)s",
+                manager=manager,
+                address=address,
+            )
+            if address
+            else _("Peacemap did not give them your address, nor you theirs.")
+        )
+        return _mail(
+            language,
+            _("A reply to your message through Peacemap"),
+            _("%(manager)s replied for %(actor)s through Peacemap:", manager=manager, actor=actor)
+            + f"\n\n{message}\n\n--\n"
+            + shared
+            + "\n"
+            + _("If this reply is abuse, report it (you will need to sign in):")
             + f"\n{abuse_link}\n",
         )
 

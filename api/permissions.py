@@ -91,6 +91,12 @@ RULES: dict[str, tuple[Rule, str]] = {
     # A message relayed to an actor's managers (api/contact.py); who manages stays unknown.
     "actor.contact": (verified, "signed-in user with a confirmed email address"),
     "contact.report_abuse": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    # A manager's reply to a relayed message, through the signed link in its mail.
+    "contact.reply": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    "contact.report_reply_abuse": (
+        lambda u, sender_id: u is not None and u.id == sender_id,
+        "person the reply was sent to",
+    ),
     "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
     "claim.release_any": (lambda u, o: is_admin(u), "admin"),
     "project.create": (

@@ -86,6 +86,8 @@ DETAILS = (
     ),
     N_("You can no longer write to this actor through Peacemap."),
     N_("This link does not work: it is unknown or too old."),
+    N_("You can no longer reply to this person through Peacemap."),
+    N_("This reply link has been used as many times as it may be."),
     # failures
     N_("An unexpected error happened; it was logged as {error_id}."),
     N_(

@@ -9,8 +9,10 @@ import re
 import uuid
 
 import pytest
+from sqlalchemy import update
 
 from api.accounts.models import AuditEvent
+from api.actors.models import Actor
 from tests.conftest import form_token
 from tests.web import form_errors
 
@@ -194,3 +196,198 @@ def test_the_same_form_sent_twice_relays_once(
     assert first.status_code == again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert len(mailbox(managers[0].email)) == 1
+
+
+# The manager's reply: through the signed link in the relayed mail, to the sender by mail,
+# with nobody's address shown unless its owner ticks the box.
+
+
+def _reply_link(mailbox, manager) -> str:
+    (mail,) = mailbox(manager.email)
+    return re.search(r"http://[^/]+(/contact/reply/\S+)", mail.get_content()).group(1)
+
+
+def _reply(client, link: str, message: str, **fields):
+    return client.post(
+        link,
+        data={"message": message, "csrf_token": form_token(client, link), **fields},
+        headers={"Accept-Language": "en"},
+    )
+
+
+@pytest.fixture
+def written(app, client, make_user, web_sign_in, org, managers, mailbox):
+    """A sender who wrote to the actor, the reply link its first manager received, and that
+    manager signed in on a client of their own."""
+    sender = make_user(email=f"sender-{uuid.uuid4().hex[:8]}@example.org")
+    web_sign_in(client, sender)
+    assert _send(client, org.id, "Could we meet in Kisumu?").status_code == 200
+    manager_client = app.test_client()
+    web_sign_in(manager_client, managers[0])
+    return sender, _reply_link(mailbox, managers[0]), manager_client
+
+
+def test_a_manager_replies_and_nobody_sees_an_address(
+    client, written, org, managers, mailbox, session
+):
+    sender, link, manager_client = written
+
+    page = manager_client.get(link).get_data(as_text=True)
+    sent = _reply(manager_client, link, "Yes: Thursday at the community hall.")
+
+    assert sender.email not in page and sender.email not in sent.get_data(as_text=True)
+    assert 'name="share_address"' in page and "checked" not in page  # off by default
+    assert sent.status_code == 200
+    (mail,) = mailbox(sender.email)
+    body = mail.get_content()
+    assert mail["Subject"] == "A reply to your message through Peacemap"
+    assert "Yes: Thursday at the community hall." in body
+    assert "Amani Women's Circle" in body
+    assert managers[0].email not in str(mail)
+    assert "/contact/reply-abuse/" in body
+    event = session.query(AuditEvent).filter_by(event="contact.replied").one()
+    assert (event.user_id, event.subject_id) == (managers[0].id, sender.id)
+    assert event.details["shared_address"] is False
+    assert "Thursday" not in str(event.details)  # who wrote to whom and when, not what
+
+
+def test_a_manager_may_choose_to_share_their_address(client, written, managers, mailbox):
+    sender, link, manager_client = written
+
+    sent = _reply(manager_client, link, "Write to me directly.", share_address="true")
+
+    assert sent.status_code == 200
+    (mail,) = mailbox(sender.email)
+    assert managers[0].email in mail.get_content()
+    assert mail["Reply-To"] is None and managers[0].email not in mail["From"]
+
+
+def test_only_a_manager_of_that_actor_can_use_a_reply_link(
+    app, client, make_user, make_actor, web_sign_in, written, mailbox
+):
+    sender, link, _ = written
+    other_manager = app.test_client()
+    web_sign_in(other_manager, make_user(manager_of=make_actor()))
+    anonymous = app.test_client()
+
+    assert client.get(link).status_code == 403  # the sender themself
+    assert other_manager.get(link).status_code == 403
+    assert _reply(other_manager, link, "I am not who you wrote to.").status_code == 403
+    assert anonymous.get(link).status_code == 303  # to sign in
+    assert mailbox(sender.email) == []
+
+
+def test_a_forged_or_altered_reply_link_is_a_translated_page(written, managers, mailbox):
+    sender, link, manager_client = written
+    (mail,) = mailbox(managers[0].email)
+    abuse_token = re.search(r"/contact/abuse/(\S+)", mail.get_content()).group(1)
+    forged = link[:-3] + "xyz"
+
+    # An altered signature, another kind of link's (valid) signature, no token at all.
+    for bad in (forged, f"/contact/reply/{abuse_token}", "/contact/reply/not-a-token"):
+        answer = manager_client.get(bad, headers={"Accept-Language": "fr"})
+        assert answer.status_code == 404
+        assert answer.mimetype == "text/html"
+        assert "Ce lien ne fonctionne pas" in answer.get_data(as_text=True)  # why, in French
+    assert _reply(manager_client, forged, "x").status_code == 404
+    assert mailbox(sender.email) == []
+
+
+def test_an_expired_reply_link_is_refused(written, mailbox, monkeypatch):
+    from api import contact
+
+    sender, link, manager_client = written
+    monkeypatch.setattr(contact, "REPLY_LINK_DAYS", -1)
+
+    assert manager_client.get(link).status_code == 404
+    assert mailbox(sender.email) == []
+
+
+def test_a_reply_link_cannot_be_replayed_without_end(written, mailbox):
+    sender, link, manager_client = written
+
+    answers = [_reply(manager_client, link, f"Reply {i}").status_code for i in range(4)]
+
+    assert answers == [200, 200, 200, 409]
+    assert len(mailbox(sender.email)) == 3
+    refused = manager_client.get(link, headers={"Accept-Language": "es"})
+    assert refused.status_code == 409 and refused.mimetype == "text/html"
+
+
+def test_a_reply_cannot_add_recipients_or_headers(written, mailbox):
+    sender, link, manager_client = written
+    victim = f"victim-{uuid.uuid4().hex[:8]}@example.org"
+
+    _reply(manager_client, link, f"Hi\r\nBcc: {victim}\r\nSubject: You won\r\n\r\nclick here")
+
+    assert mailbox(victim) == []
+    (mail,) = mailbox(sender.email)
+    assert mail["Subject"] == "A reply to your message through Peacemap"
+    assert mail["Bcc"] is None
+    assert f"Bcc: {victim}" in mail.get_content()
+
+
+def test_no_reply_once_the_actor_is_hidden(written, org, session, mailbox):
+    sender, link, manager_client = written
+    session.execute(update(Actor).where(Actor.id == org.id).values(hidden=True))
+    session.commit()  # hidden by a moderator after the message was sent
+
+    assert manager_client.get(link).status_code == 404
+    assert _reply(manager_client, link, "Still there?").status_code == 404
+    assert mailbox(sender.email) == []
+
+
+def test_an_empty_reply_is_refused_by_field_and_keeps_the_choice(written, mailbox):
+    sender, link, manager_client = written
+
+    refused = _reply(manager_client, link, "", share_address="true")
+
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert 'href="#f-message"' in html and "Fill this in." in form_errors(html)
+    assert re.search(r'name="share_address"[^>]*checked', html)
+    assert mailbox(sender.email) == []
+
+
+def test_replies_share_the_senders_rate_limit(
+    limited_app, make_user, web_sign_in, org, managers, mailbox
+):
+    app = limited_app(RATELIMIT_CONTACT="2/hour")
+    sender_client, manager_client = app.test_client(), app.test_client()
+    sender = make_user()
+    web_sign_in(sender_client, sender)
+    web_sign_in(manager_client, managers[0])
+    _send(sender_client, org.id, "Hello")
+    link = _reply_link(mailbox, managers[0])
+
+    answers = [_reply(manager_client, link, f"Reply {i}").status_code for i in range(3)]
+
+    assert answers == [200, 200, 429]
+    assert len(mailbox(sender.email)) == 2
+
+
+def test_the_sender_reports_a_reply_and_that_manager_is_refused_from_then_on(
+    app, client, written, managers, mailbox, session
+):
+    sender, link, manager_client = written
+    _reply(manager_client, link, "Stop writing to us or else.")
+    (mail,) = mailbox(sender.email)
+    abuse = re.search(r"http://[^/]+(/contact/reply-abuse/\S+)", mail.get_content()).group(1)
+
+    # Neither the manager nor a forged link can report; the sender can.
+    assert (
+        manager_client.post(abuse, data={"csrf_token": form_token(manager_client)}).status_code
+        == 403
+    )
+    assert (
+        client.post(abuse[:-3] + "xyz", data={"csrf_token": form_token(client)}).status_code == 404
+    )
+    assert client.get(abuse).status_code == 200
+    assert client.post(abuse, data={"csrf_token": form_token(client, abuse)}).status_code == 200
+
+    again = _reply(manager_client, link, "Again.")
+    assert again.status_code == 403
+    assert "no longer reply" in again.get_data(as_text=True)
+    assert len(mailbox(sender.email)) == 1
+    (event,) = session.query(AuditEvent).filter_by(event="contact.reply_abuse_reported").all()
+    assert event.subject_id == managers[0].id
