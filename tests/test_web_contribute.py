@@ -363,3 +363,112 @@ def test_edit_may_move_the_actor_with_a_precision_of_its_own(client, contributor
     (proposal,) = _contributions(session, contributor)
     assert proposal.payload["location_precision"] == "country"
     assert shape(proposal.payload["location"]).equals_exact(Point(15.31357, -4.32758), 1e-5)
+
+
+def test_new_actor_with_countries_year_links_and_a_private_contact(client, contributor, session):
+    path = "/contribute/actor"
+    page = client.get(path).get_data(as_text=True)
+    assert "The public never sees them" in page
+    fields = {
+        **NEW_ACTOR,
+        "countries": "ke, UG",
+        "founded_year": "2004",
+        "links.0.label": "Annual report",
+        "links.0.url": "https://amani.example.org/report",
+        "contact.email": "amani@example.org",
+    }
+
+    # "add another" without JavaScript: the form again with one more row, nothing sent
+    more = client.post(path, data={**fields, **_form(client, path), "add_row": "links"})
+    html = more.get_data(as_text=True)
+    assert more.status_code == 200 and _contributions(session, contributor) == []
+    assert 'name="links.2.url"' in html and 'value="Annual report"' in html
+    assert 'value="amani@example.org"' in html
+
+    key = re.search(r'name="idempotency_key" value="([^"]*)"', html)[1]
+    second = {"links.1.label": "Radio", "links.1.url": "https://radio.example.org"}
+    sent = client.post(
+        path, data={**fields, **second, "csrf_token": csrf_token(html), "idempotency_key": key}
+    )
+
+    assert sent.status_code == 303
+    (proposal,) = _contributions(session, contributor)
+    payload = proposal.payload
+    assert payload["countries"] == ["ke", "UG"] and payload["founded_year"] == "2004"
+    assert payload["links"] == [
+        {"label": "Annual report", "url": "https://amani.example.org/report"},
+        {"label": "Radio", "url": "https://radio.example.org"},
+    ]
+    assert payload["contact"] == {"email": "amani@example.org"}
+
+
+def test_each_invalid_new_field_is_named_and_nothing_is_written(client, contributor, session):
+    path = "/contribute/actor"
+    fields = {
+        **NEW_ACTOR,
+        "countries": "KE, XX",
+        "founded_year": "1700",
+        "links.0.label": "",
+        "links.1.label": "Radio",
+        "links.1.url": "radio",
+        "contact.phone": "call me",
+    }
+
+    refused = client.post(path, data={**fields, **_form(client, path)})
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    for field, message in (
+        ("countries", "Enter countries by their codes"),
+        ("founded-year", "Enter a year between 1800 and"),
+        ("links-0-url", "Enter a web address"),
+        ("contact-phone", "Enter a phone number"),
+    ):
+        assert f'href="#f-{field}">{message}' in html, field
+        assert f'id="f-{field}"' in html
+    assert 'value="call me"' in html and 'value="KE, XX"' in html
+    assert _contributions(session, contributor) == []
+
+
+def test_new_actor_fields_in_french(client, contributor):
+    fields = {**NEW_ACTOR, "founded_year": "1700", **_form(client, "/contribute/actor")}
+
+    response = client.post("/contribute/actor", data=fields, headers={"Accept-Language": "fr"})
+    html = response.get_data(as_text=True)
+
+    assert "Saisissez une année entre 1800 et" in html
+
+
+def test_edit_proposes_links_countries_and_a_contact_shown_in_the_preview(
+    client, contributor, session, actor
+):
+    path = f"/actors/{actor.id}/propose-edit"
+    fields = {
+        "kind": "organisation",
+        "name": "Amani Women's Circle",
+        "summary": "Mediation.",
+        "language": "en",
+        "themes": "mediation_dialogue",
+        "countries": "KE",
+        "founded_year": "2010",
+        "links.0.label": "Radio",
+        "links.0.url": "https://radio.example.org",
+        "contact.phone": "+254 700 000000",
+    }
+    preview = client.post(path, data={**fields, **_form(client, path), "preview": "1"})
+
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html
+    assert "<ins>Radio (https://radio.example.org)</ins>" in html
+    assert "<ins>2010</ins>" in html
+    assert "which only moderators and the profile" in html
+    key = re.search(r'name="idempotency_key" value="([^"]*)"', html)[1]
+    sent = client.post(
+        path,
+        data={**fields, "csrf_token": csrf_token(html), "idempotency_key": key, "send": "1"},
+    )
+    assert sent.status_code == 303
+    (proposal,) = _contributions(session, contributor)
+    assert proposal.payload["links"] == [{"label": "Radio", "url": "https://radio.example.org"}]
+    assert proposal.payload["contact"] == {"phone": "+254 700 000000"}
+    assert proposal.payload["founded_year"] == "2010"

@@ -102,7 +102,9 @@ class ActorWriteSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Area of operation as a (multi)polygon"},
     )
-    founded_year = ma.fields.Integer(allow_none=True, validate=[v.Range(1800, 2100), _founded_year])
+    founded_year = ma.fields.Integer(
+        allow_none=True, validate=_founded_year, metadata={"minimum": 1800}
+    )
     status = ma.fields.String(validate=v.OneOf(ACTOR_STATUSES))
     verified = ma.fields.Boolean()
 

@@ -9,6 +9,7 @@ turns form fields into the API's payload and back.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +91,9 @@ FIELD_WORDS = {
     "website": _l("Website"),
     "themes": _l("Themes"),
     "working_languages": _l("Working languages"),
+    "countries": _l("Countries where they work"),
+    "founded_year": _l("Year founded"),
+    "links": _l("Links"),
 }
 # Languages a proposal's text may be in (any BCP 47 tag through the API).
 CONTENT_LANGUAGES = (
@@ -100,7 +104,12 @@ LOCATION_FIELDS = ("place", "latitude", "longitude")
 # Fields typed as one text, sent as a list: "sw, en" → ["sw", "en"].
 LIST_FIELDS = ("working_languages", "countries")
 ACTOR_TEXTS = ("kind", "name", "summary", "description", "language", "website")
-EDITABLE = (*ACTOR_TEXTS, "themes", "working_languages")
+EDITABLE = (*ACTOR_TEXTS, "themes", "working_languages", "countries", "founded_year", "links")
+# Repeated entries: rows of fields named ``links.0.label``, ``links.0.url``... A form shows
+# the rows typed, one blank row, and one more each time "add another" is pressed.
+ROWS = {"links": ("label", "url")}
+CONTACT_FIELDS = ("email", "phone", "messaging", "note")
+ADD_ROW = "add_row"
 
 
 # -- form fields ↔ the API's payload --------------------------------------------------------
@@ -120,6 +129,30 @@ def _lists(form: MultiDict, names: tuple[str, ...]) -> dict:
         if chosen:
             found[name] = chosen
     return found
+
+
+def rows(form: MultiDict, name: str) -> list[dict]:
+    """The rows of a repeated entry as typed, blank rows left out, in order (the schema's
+    messages then name ``links.0.url`` for the first row shown)."""
+    numbers = sorted(
+        {int(key.split(".")[1]) for key in form if re.fullmatch(rf"{name}\.\d+\.\w+", key)}
+    )
+    typed = [
+        {part: form.get(f"{name}.{n}.{part}", "").strip() for part in ROWS[name]} for n in numbers
+    ]
+    filled = [row for row in typed if any(row.values())]
+    return [{part: text for part, text in row.items() if text} for row in filled]
+
+
+def _rows(form: MultiDict) -> dict:
+    return {name: found for name in ROWS if (found := rows(form, name))}
+
+
+def _contact(form: MultiDict) -> dict:
+    """Private contact details, given only if something is typed."""
+    typed = {part: form.get(f"contact.{part}", "").strip() for part in CONTACT_FIELDS}
+    contact = {part: text for part, text in typed.items() if text}
+    return {"contact": contact} if contact else {}
 
 
 def _location(form: MultiDict) -> dict:
@@ -180,17 +213,26 @@ def _as_values(payload: dict) -> MultiDict:
         elif name == "texts":
             for field, text in value.items():
                 values[f"texts.{field}"] = text
+        elif name in ROWS:
+            for n, row in enumerate(value):
+                for part, text in row.items():
+                    values[f"{name}.{n}.{part}"] = text
+        elif name == "contact":
+            for part, text in value.items():
+                values[f"contact.{part}"] = text
         elif name == "location":
             values.update(_values_of_location(payload))
-        elif isinstance(value, str):
-            values[name] = value
+        elif isinstance(value, str | int):
+            values[name] = str(value)
     return values
 
 
 def actor_payload(form: MultiDict) -> dict:
     return {
-        **_texts(form, (*ACTOR_TEXTS, "location_precision")),
-        **_lists(form, ("themes", "working_languages")),
+        **_texts(form, (*ACTOR_TEXTS, "location_precision", "founded_year")),
+        **_lists(form, ("themes", "working_languages", "countries")),
+        **_rows(form),
+        **_contact(form),
         **_location(form),
     }
 
@@ -221,23 +263,30 @@ def translation_payload(form: MultiDict) -> dict:
 
 def edit_payload(form: MultiDict, actor: dict) -> dict:
     """What the form changes of the actor's public profile, and a new location if given."""
-    typed = {name: form.get(name, "").strip() for name in ACTOR_TEXTS}
+    typed = {name: form.get(name, "").strip() for name in (*ACTOR_TEXTS, "founded_year")}
+    lists = _lists(form, ("working_languages", "countries"))
     typed.update(
         themes=form.getlist("themes"),
-        working_languages=_lists(form, ("working_languages",)).get("working_languages", []),
+        working_languages=lists.get("working_languages", []),
+        countries=lists.get("countries", []),
+        links=rows(form, "links"),
     )
     changed = {name: value for name, value in typed.items() if not _same(value, actor.get(name))}
-    if changed.get("website") == "":
-        changed["website"] = None
+    for name in ("website", "founded_year"):  # cleared
+        if changed.get(name) == "":
+            changed[name] = None
     if location := _location(form):
         changed.update(location, **_texts(form, ("location_precision",)))
-    return changed
+    return {**changed, **_contact(form)}
 
 
 def _same(typed: str | list, current) -> bool:
     if isinstance(typed, list):
-        return sorted(typed) == sorted(current or [])
-    return typed == (current or "")
+        current = current or []
+        if any(isinstance(item, dict) for item in (*typed, *current)):  # rows keep their order
+            return typed == current
+        return sorted(typed) == sorted(current)
+    return typed == ("" if current is None else str(current))
 
 
 def payload_of(kind: str, form: MultiDict) -> dict:
@@ -284,11 +333,33 @@ def _words():
         "field_words": FIELD_WORDS,
         "translatable_words": FIELD_WORDS,
         "content_languages": content_languages,
+        "entry_rows": entry_rows,
+        "add_row": ADD_ROW,
         "title_of": title_of,
         "shown": shown,
         "format_date": format_date,
         "new_key": lambda: uuid.uuid4().hex,
     }
+
+
+def entry_rows(values: MultiDict, name: str) -> list[dict]:
+    """The rows a repeated entry shows: those typed, then a blank one, and one more if
+    "add another" was pressed for it."""
+    blank = {part: "" for part in ROWS[name]}
+    more = 2 if values.get(ADD_ROW) == name else 1
+    return [{**blank, **row} for row in rows(values, name)] + [blank] * more
+
+
+def add_row_asked() -> bool:
+    return bool(request.form.get(ADD_ROW))
+
+
+def again_with_a_row(template: str, **context):
+    """The form again with one more blank row, nothing checked or sent yet. Its idempotency
+    key is new: the submission to come is another request."""
+    values = forms.typed()
+    values.pop(FORM_FIELD, None)
+    return render_template(template, values=values, errors={}, **context)
 
 
 def content_languages() -> list[tuple[str, str]]:
@@ -309,7 +380,7 @@ def title_of(contribution) -> str:
 
 def shown(value) -> str:
     if isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(f"{v['label']} ({v['url']})" if isinstance(v, dict) else v for v in value)
     return "—" if value in (None, "") else str(value)
 
 
@@ -366,6 +437,8 @@ class Propose(MethodView):
     @idempotent
     def post(self):
         spec = PROPOSALS[self.kind]
+        if add_row_asked():
+            return again_with_a_row(spec.template, **_form_context())
         try:
             payload = payload_of(self.kind, request.form)
             contribution = _submit({"kind": self.kind, "payload": payload})
@@ -403,6 +476,8 @@ class ProposeEdit(MethodView):
     def post(self, actor_id):
         actor = public_actor(actor_id)
         context = _form_context(actor=actor)
+        if add_row_asked():
+            return again_with_a_row(EDIT_TEMPLATE, **context)
         try:
             payload = edit_payload(request.form, actor)
             if not payload:
@@ -417,6 +492,7 @@ class ProposeEdit(MethodView):
                     errors={},
                     diff=_diff(actor, payload),
                     has_location="location" in payload,
+                    has_contact="contact" in payload,
                     **context,
                 )
             contribution = _submit(
@@ -437,7 +513,7 @@ def _diff(actor: dict, payload: dict) -> list[tuple[str, object, object]]:
     return [
         (name, actor.get(name), value)
         for name, value in payload.items()
-        if name not in ("location", "location_precision")
+        if name not in ("location", "location_precision", "contact")
     ]
 
 
@@ -551,6 +627,8 @@ class Resubmit(MethodView):
         principal = current_principal()
         contribution = service.get_contribution(db.session, contribution_id, principal, lock=True)
         template, context = _form_for(contribution)
+        if add_row_asked():
+            return again_with_a_row(template, **context)
         try:
             if contribution.kind == "actor_edit":
                 payload = edit_payload(request.form, context["actor"])

@@ -68,6 +68,18 @@ _PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     ),
     (re.compile(r"Must be one of: .*"), lambda m: _("Choose one of the options.")),
     (
+        re.compile(r"must be between (\d+) and (\d+)\."),
+        lambda m: _("Enter a year between %(min)s and %(max)s.", min=m[1], max=m[2]),
+    ),
+    (
+        re.compile(r"'.*' is not an ISO 3166-1 alpha-2 country code\."),
+        lambda m: _("Enter countries by their codes of two letters, such as KE or UG."),
+    ),
+    (
+        re.compile(r"is not a phone number\."),
+        lambda m: _("Enter a phone number with digits only, such as +254 700 000000."),
+    ),
+    (
         re.compile(re.escape(WEAK_PASSWORD) + ".*"),
         lambda m: _(
             "This password is too easy to guess: common words, names, dates and keyboard "
@@ -94,7 +106,9 @@ def field_messages(errors: dict, prefix: str = "") -> dict[str, list[str]]:
     (``location.coordinates`` for a nested one), worded for people."""
     flat: dict[str, list[str]] = {}
     for field, rule in errors.items():
-        if isinstance(field, int):  # an item of a list (``goalposts.1``) is its list's field
+        if isinstance(field, int) and not isinstance(rule, dict):
+            # an item of a list of values (``countries.1``) is its list's field; an item of
+            # a list of rows keeps its row (``links.1.url``)
             name = prefix.removesuffix(".") or FORM
         else:
             name = f"{prefix}{field}" if field != "_schema" else FORM
