@@ -202,3 +202,36 @@ def test_signed_in_reader_writes_to_an_actor(phone, app, make_actor, make_user, 
     phone.assert_accessible()
     phone.screenshot("contact-sent")
     assert "Could we meet in Kisumu" in mailbox(manager.email)[0].get_content()
+
+
+def test_a_manager_replies_from_the_relayed_mail(
+    browser, app, make_actor, make_user, web_sign_in, mailbox
+):
+    import re
+
+    from tests.conftest import PASSWORD, form_token
+
+    org = make_actor(name="Amani Women's Circle")
+    manager = make_user(manager_of=org)
+    reader = make_user()
+    client = web_sign_in(app.test_client(), reader)
+    contact = f"/actors/{org.id}/contact"
+    message = {"message": "Could we meet?", "csrf_token": form_token(client, contact)}
+    assert client.post(contact, data=message).status_code == 200
+    (mail,) = mailbox(manager.email)
+    link = re.search(r"http://[^/]+(/contact/reply/\S+)", mail.get_content()).group(1)
+
+    browser.open(link)
+    assert browser.path.startswith("/sign-in")  # sign in first, then back
+    browser.fill("email", manager.email)
+    browser.fill("password", PASSWORD)
+    browser.submit("password")
+    assert browser.path == link
+    assert browser.overflows() == []
+    browser.assert_accessible()
+    browser.fill("message", "Yes: Thursday at the community hall.")
+    browser.submit("message")
+    assert browser.find_all("#f-message") == []  # the "sent" page, in any profile's language
+    assert reader.email not in browser.driver.page_source
+    browser.assert_accessible()
+    assert "Thursday" in mailbox(reader.email)[0].get_content()
