@@ -241,3 +241,16 @@ def test_stylesheet_is_fingerprinted_and_cached_for_good(client, actor):
     assert sheet.cache_control.max_age >= 365 * 24 * 3600
     assert client.get("/assets/000000000000/web.css").status_code == 404
     assert client.get("/assets/000000000000/../__init__.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["api.web.account:AccountForm", "api.web.moderate:ItemAction", "api.web.report:ProjectForm"],
+)
+def test_form_base_classes_are_abstract(base):
+    """The bases of the form pages cannot be made without an act() (real ABCs)."""
+    import importlib
+
+    module, name = base.split(":")
+    with pytest.raises(TypeError, match="abstract"):
+        getattr(importlib.import_module(module), name)()

@@ -6,7 +6,7 @@ session cookie (api.auth reads it on the web blueprint only)."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from datetime import timedelta
 from functools import wraps
 
@@ -68,7 +68,7 @@ def signed_in_page(view):
     return checked
 
 
-class AccountForm(MethodView):
+class AccountForm(MethodView, ABC):
     """A form page on one service call: GET shows it, POST loads it with the API's schema
     and calls ``act``; a refusal shows the form again, with what was typed."""
 

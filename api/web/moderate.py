@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -424,7 +424,7 @@ def moderate_item(target_type, target_id):
     return _item_page(target_type, target_id)
 
 
-class ItemAction(MethodView):
+class ItemAction(MethodView, ABC):
     """One moderator's act on an item: the form is loaded with the API's schema, the
     service does the act, and a refusal comes back on the item's page."""
 

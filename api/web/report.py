@@ -9,7 +9,7 @@ api.projects.uploads); the downloads are the API's own exports."""
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
@@ -110,7 +110,7 @@ def _editable(project_id):
     return project, principal
 
 
-class ProjectForm(MethodView):
+class ProjectForm(MethodView, ABC):
     """A form of the project page: a refusal comes back on that page, what was typed kept,
     nothing of it written."""
 
