@@ -4,6 +4,7 @@ idempotent submission, and "my contributions" with resubmit and withdraw."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -472,3 +473,52 @@ def test_edit_proposes_links_countries_and_a_contact_shown_in_the_preview(
     assert proposal.payload["links"] == [{"label": "Radio", "url": "https://radio.example.org"}]
     assert proposal.payload["contact"] == {"phone": "+254 700 000000"}
     assert proposal.payload["founded_year"] == "2010"
+
+
+AREA = {
+    "type": "Polygon",
+    "coordinates": [[[36.0, -2.0], [37.5, -2.0], [37.5, -0.5], [36.0, -0.5], [36.0, -2.0]]],
+}
+
+
+def test_resource_with_authors_and_an_area(client, contributor, session, actor):
+    data = {
+        "type": "report",
+        "title": "Dialogue in Nairobi",
+        "url": "https://example.org/dialogue.pdf",
+        "language": "en",
+        "author_actor_ids": f"https://peacemap.example.org/actors/{actor.id}/\n",
+        "area": json.dumps(AREA),
+    }
+
+    sent = client.post(
+        "/contribute/resource", data={**data, **_form(client, "/contribute/resource")}
+    )
+
+    assert sent.status_code == 303
+    (proposal,) = _contributions(session, contributor)
+    assert proposal.payload["author_actor_ids"] == [str(actor.id)]
+    assert proposal.payload["area"] == AREA
+
+
+def test_resource_authors_and_area_refused_by_field(client, contributor, session):
+    data = {
+        "type": "report",
+        "title": "Dialogue in Nairobi",
+        "url": "https://example.org/dialogue.pdf",
+        "language": "en",
+        "author_actor_ids": "somebody",
+        "area": "Nairobi and around",
+    }
+
+    refused = client.post(
+        "/contribute/resource", data={**data, **_form(client, "/contribute/resource")}
+    )
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'href="#f-author-actor-ids">This is not a known item.' in html
+    assert 'id="f-author-actor-ids"' in html and 'id="f-area"' in html
+    assert 'href="#f-area">Paste a GeoJSON polygon' in html
+    assert ">Nairobi and around</textarea>" in html and ">somebody</textarea>" in html
+    assert _contributions(session, contributor) == []

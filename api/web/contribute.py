@@ -9,6 +9,7 @@ turns form fields into the API's payload and back.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -220,6 +221,10 @@ def _as_values(payload: dict) -> MultiDict:
         elif name == "contact":
             for part, text in value.items():
                 values[f"contact.{part}"] = text
+        elif name == "author_actor_ids":
+            values["author_actor_ids"] = "\n".join(value)
+        elif name == "area":
+            values["area"] = value if isinstance(value, str) else json.dumps(value)
         elif name == "location":
             values.update(_values_of_location(payload))
         elif isinstance(value, str | int):
@@ -241,7 +246,28 @@ def resource_payload(form: MultiDict) -> dict:
     return {
         **_texts(form, ("type", "title", "summary", "url", "language", "published_on")),
         **_lists(form, ("themes", "countries")),
+        **_authors(form),
+        **_area(form),
     }
+
+
+def _authors(form: MultiDict) -> dict:
+    """Authors by the addresses of their pages on Peacemap (or their ids), one a line: the
+    last part of each is the id the schema checks."""
+    lines = [line.strip().rstrip("/") for line in form.get("author_actor_ids", "").splitlines()]
+    ids = [line.rsplit("/", 1)[-1] for line in lines if line]
+    return {"author_actor_ids": ids} if ids else {}
+
+
+def _area(form: MultiDict) -> dict:
+    """An area as GeoJSON; text that is not JSON goes to the schema as it is, to be refused
+    there with the API's message."""
+    if not (text := form.get("area", "").strip()):
+        return {}
+    try:
+        return {"area": json.loads(text)}
+    except ValueError:
+        return {"area": text}
 
 
 def observation_payload(form: MultiDict) -> dict:

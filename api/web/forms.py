@@ -76,6 +76,10 @@ _PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
         lambda m: _("Enter countries by their codes of two letters, such as KE or UG."),
     ),
     (
+        re.compile(r"must be a GeoJSON geometry \(JSON\)\.|Geometry .*"),
+        lambda m: _("Paste a GeoJSON polygon, such as one a map tool exports."),
+    ),
+    (
         re.compile(r"is not a phone number\."),
         lambda m: _("Enter a phone number with digits only, such as +254 700 000000."),
     ),
