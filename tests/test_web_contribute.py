@@ -13,7 +13,7 @@ from shapely.geometry import Point, shape
 
 from api.moderation.models import Contribution
 from tests.conftest import csrf_token
-from tests.web import untranslated
+from tests.web import form_errors, untranslated
 
 SECRET_POINT = {"type": "Point", "coordinates": [36.817123, -1.286389]}
 
@@ -95,6 +95,68 @@ def test_refused_proposal_names_each_field_and_keeps_what_was_typed(client, cont
     assert 'value="not a web address"' in html
     assert 'value="mediation_dialogue" checked' in html
     assert 'value="region" checked' in html
+    assert _contributions(session, contributor) == []
+
+
+AREAS = {
+    "areas.0.west": "36.6",
+    "areas.0.south": "-1.5",
+    "areas.0.east": "37,1",
+    "areas.0.north": "-1.1",
+    "areas.1.west": "34.5",
+    "areas.1.south": "-0.2",
+    "areas.1.east": "34.9",
+    "areas.1.north": "0.2",
+}
+
+
+def test_new_actor_with_several_areas_of_work(client, contributor, session):
+    data = {**NEW_ACTOR, **AREAS}
+
+    sent = client.post("/contribute/actor", data={**data, **_form(client, "/contribute/actor")})
+
+    assert sent.status_code == 303, form_errors(sent.get_data(as_text=True))
+    (proposal,) = _contributions(session, contributor)
+    area = shape(proposal.payload["area"])
+    assert area.geom_type == "MultiPolygon" and area.bounds == (34.5, -1.5, 37.1, 0.2)
+
+
+def test_add_another_area_shows_one_more_row_keeps_what_was_typed_and_sends_nothing(
+    client, contributor, session
+):
+    data = {**NEW_ACTOR, **AREAS, "add_row": "areas"}
+
+    more = client.post("/contribute/actor", data={**data, **_form(client, "/contribute/actor")})
+
+    html = more.get_data(as_text=True)
+    assert more.status_code == 200 and form_errors(html) == ""
+    assert 'name="areas.3.north"' in html and 'name="areas.4.north"' not in html
+    assert 'value="37,1"' in html
+    assert _contributions(session, contributor) == []
+
+
+def test_an_area_that_is_not_four_numbers_is_named_with_the_other_fields(
+    client, contributor, session
+):
+    data = {**NEW_ACTOR, **AREAS, "areas.1.north": "north of Kisumu", "name": ""}
+
+    refused = client.post("/contribute/actor", data={**data, **_form(client, "/contribute/actor")})
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<a href="#f-area">Enter each area' in html
+    assert '<a href="#f-name">Fill this in.</a>' in html
+    assert 'id="f-area"' in html and 'value="north of Kisumu"' in html
+    assert _contributions(session, contributor) == []
+
+
+def test_an_area_the_schema_refuses_is_named(client, contributor, session):
+    data = {**NEW_ACTOR, **AREAS, "areas.1.north": "95"}  # beyond the pole
+
+    refused = client.post("/contribute/actor", data={**data, **_form(client, "/contribute/actor")})
+
+    assert refused.status_code == 422
+    assert '<a href="#f-area">' in form_errors(refused.get_data(as_text=True))
     assert _contributions(session, contributor) == []
 
 

@@ -15,11 +15,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import shapely
 from flask import flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from shapely.geometry import shape
 from werkzeug.datastructures import MultiDict
 
 from api.actors import service as actors
@@ -109,6 +111,9 @@ EDITABLE = (*ACTOR_TEXTS, "themes", "working_languages", "countries", "founded_y
 # Repeated entries: rows of fields named ``links.0.label``, ``links.0.url``... A form shows
 # the rows typed, one blank row, and one more each time "add another" is pressed.
 ROWS = {"links": ("label", "url")}
+# Areas of work, typed as boxes (edges in degrees) and sent as one ``area`` geometry.
+EDGES = ("west", "south", "east", "north")
+ENTRY_PARTS = {**ROWS, "areas": EDGES}
 CONTACT_FIELDS = ("email", "phone", "messaging", "note")
 ADD_ROW = "add_row"
 
@@ -139,7 +144,8 @@ def rows(form: MultiDict, name: str) -> list[dict]:
         {int(key.split(".")[1]) for key in form if re.fullmatch(rf"{name}\.\d+\.\w+", key)}
     )
     typed = [
-        {part: form.get(f"{name}.{n}.{part}", "").strip() for part in ROWS[name]} for n in numbers
+        {part: form.get(f"{name}.{n}.{part}", "").strip() for part in ENTRY_PARTS[name]}
+        for n in numbers
     ]
     filled = [row for row in typed if any(row.values())]
     return [{part: text for part, text in row.items() if text} for row in filled]
@@ -147,6 +153,38 @@ def rows(form: MultiDict, name: str) -> list[dict]:
 
 def _rows(form: MultiDict) -> dict:
     return {name: found for name in ROWS if (found := rows(form, name))}
+
+
+def _areas_of_work(form: MultiDict) -> dict:
+    """The areas of work typed as boxes, as one geometry (overlapping boxes merged): the
+    schema then checks it as it checks a drawn one."""
+    boxes = []
+    for row in rows(form, "areas"):
+        try:
+            edges = [float(row[edge].replace(",", ".")) for edge in EDGES]
+        except (KeyError, ValueError):
+            raise forms.Invalid(
+                {
+                    "area": [
+                        _(
+                            "Enter each area's four edges as numbers of degrees, such as "
+                            "west 36.6, south -1.5, east 37.1, north -1.1."
+                        )
+                    ]
+                }
+            ) from None
+        boxes.append(shapely.box(*edges))
+    return {"area": json.loads(shapely.to_geojson(shapely.union_all(boxes)))} if boxes else {}
+
+
+def _values_of_area(area: dict) -> dict:
+    geometry = shape(area)
+    parts = geometry.geoms if geometry.geom_type == "MultiPolygon" else [geometry]
+    return {
+        f"areas.{n}.{edge}": f"{value:g}"
+        for n, part in enumerate(parts)
+        for edge, value in zip(EDGES, part.bounds, strict=True)
+    }
 
 
 def _contact(form: MultiDict) -> dict:
@@ -223,8 +261,10 @@ def _as_values(payload: dict) -> MultiDict:
                 values[f"contact.{part}"] = text
         elif name == "author_actor_ids":
             values["author_actor_ids"] = "\n".join(value)
-        elif name == "area":
+        elif name == "area":  # a resource's as GeoJSON, an actor's as boxes
             values["area"] = value if isinstance(value, str) else json.dumps(value)
+            if isinstance(value, dict):
+                values.update(_values_of_area(value))
         elif name == "location":
             values.update(_values_of_location(payload))
         elif isinstance(value, str | int):
@@ -238,8 +278,26 @@ def actor_payload(form: MultiDict) -> dict:
         **_lists(form, ("themes", "working_languages", "countries")),
         **_rows(form),
         **_contact(form),
-        **_location(form),
+        **_read_by_hand(form, _areas_of_work, _location),
     }
+
+
+def _read_by_hand(form: MultiDict, *readers: Callable[[MultiDict], dict]) -> dict:
+    """Fields read here before the schema (a place, areas' edges): every one that cannot
+    be read is reported, not only the first."""
+    read, errors = {}, {}
+    for reader in readers:
+        try:
+            read.update(reader(form))
+        except forms.Invalid as unread:
+            errors.update(unread.errors)
+    if errors:
+        raise forms.Invalid(errors)
+    return read
+
+
+def _by_hand(name: str) -> bool:
+    return name in LOCATION_FIELDS or name.startswith("areas.")
 
 
 def resource_payload(form: MultiDict) -> dict:
@@ -316,13 +374,13 @@ def _same(typed: str | list, current) -> bool:
 
 
 def payload_of(kind: str, form: MultiDict) -> dict:
-    """The payload of a form; a place or coordinates that cannot be read are reported
-    together with what the schema says of the other fields, not alone."""
+    """The payload of a form; a place, coordinates or areas that cannot be read are
+    reported together with what the schema says of the other fields, not alone."""
     build = PROPOSALS[kind].payload
     try:
         return build(form)
     except forms.Invalid as unread:
-        rest = MultiDict([(k, v) for k, v in form.items(multi=True) if k not in LOCATION_FIELDS])
+        rest = MultiDict([(k, v) for k, v in form.items(multi=True) if not _by_hand(k)])
         try:
             service.load_proposal(kind, build(rest))
         except ProblemError as problem:
@@ -371,7 +429,7 @@ def _words():
 def entry_rows(values: MultiDict, name: str) -> list[dict]:
     """The rows a repeated entry shows: those typed, then a blank one, and one more if
     "add another" was pressed for it."""
-    blank = {part: "" for part in ROWS[name]}
+    blank = {part: "" for part in ENTRY_PARTS[name]}
     more = 2 if values.get(ADD_ROW) == name else 1
     return [{**blank, **row} for row in rows(values, name)] + [blank] * more
 
