@@ -75,7 +75,8 @@ def _checked(schema, data: dict) -> tuple[dict, dict[str, list[str]]]:
 
 
 def _filled(args, names) -> dict:
-    """The filters a GET form sent, without the ones left empty (``any``)."""
+    """The fields among ``names`` a form sent (its query string or its body), without the
+    ones left blank (a filter at ``any``)."""
     return {name: args[name] for name in names if args.get(name, "").strip()}
 
 
@@ -174,11 +175,7 @@ class BatchDecisions(MethodView):
         recorded on its own (api.moderation.decisions.decide_batch)."""
         principal = _moderator()
         ids = request.form.getlist("id")
-        common = {
-            name: request.form[name]
-            for name in ("decision", "reason")
-            if request.form.get(name, "").strip()
-        }
+        common = _filled(request.form, ("decision", "reason"))
         errors = {} if ids else {"id": [_("Choose at least one contribution.")]}
         data, item_errors = _checked(DecisionSchema(), common)
         errors.update(item_errors)
@@ -255,6 +252,21 @@ def _refused_on_review(contribution_id, error: ProblemError):
     )
 
 
+def _on_contribution(contribution_id, principal, act):
+    """Lock the contribution and let ``act(contribution)`` call the service: a refusal
+    undoes this act alone and is shown on the review page. Returns the contribution and
+    None, or None and the refusal's page."""
+    try:
+        with db.session.begin_nested():
+            contribution = service.get_contribution(
+                db.session, contribution_id, principal, lock=True
+            )
+            act(contribution)
+    except ProblemError as error:
+        return None, _refused_on_review(contribution_id, error)
+    return contribution, None
+
+
 class Claim(MethodView):
     body_types = FORM
     decorators = [signed_in_page]
@@ -263,19 +275,16 @@ class Claim(MethodView):
     def post(self, contribution_id):
         """Claim a contribution for review (api.moderation.decisions.claim)."""
         principal = _moderator()
-        try:
-            with db.session.begin_nested():  # a refusal undoes this act alone
-                contribution = service.get_contribution(
-                    db.session, contribution_id, principal, lock=True
-                )
-                service.claim(
-                    db.session,
-                    contribution,
-                    principal.user,
-                    minutes=current_app.config["CLAIM_MINUTES"],
-                )
-        except ProblemError as error:
-            return _refused_on_review(contribution_id, error)
+        minutes = current_app.config["CLAIM_MINUTES"]
+        __, refused = _on_contribution(
+            contribution_id,
+            principal,
+            lambda contribution: service.claim(
+                db.session, contribution, principal.user, minutes=minutes
+            ),
+        )
+        if refused:
+            return refused
         flash(
             _(
                 "You hold this contribution for %(minutes)d minutes.",
@@ -293,19 +302,18 @@ class Release(MethodView):
     def post(self, contribution_id):
         """Give a claimed contribution back to the queue."""
         principal = _moderator()
-        try:
-            with db.session.begin_nested():  # a refusal undoes this act alone
-                contribution = service.get_contribution(
-                    db.session, contribution_id, principal, lock=True
-                )
-                service.release(
-                    db.session,
-                    contribution,
-                    principal.user,
-                    anyones=can(principal, "claim.release_any"),
-                )
-        except ProblemError as error:
-            return _refused_on_review(contribution_id, error)
+        __, refused = _on_contribution(
+            contribution_id,
+            principal,
+            lambda contribution: service.release(
+                db.session,
+                contribution,
+                principal.user,
+                anyones=can(principal, "claim.release_any"),
+            ),
+        )
+        if refused:
+            return refused
         flash(_("The contribution is back in the queue."))
         return redirect(url_for("web.moderate_queue"), 303)
 
@@ -318,11 +326,7 @@ class Decide(MethodView):
     def post(self, contribution_id):
         """Approve, merge, reject, request changes; for flags: dismiss, disclaim, hide."""
         principal = _moderator()
-        raw = {
-            name: request.form[name]
-            for name in ("decision", "reason", "merge_into")
-            if request.form.get(name, "").strip()
-        }
+        raw = _filled(request.form, ("decision", "reason", "merge_into"))
         if disclaimers := request.form.getlist("disclaimers"):
             raw["disclaimers"] = disclaimers
         resolutions = {
@@ -336,20 +340,19 @@ class Decide(MethodView):
         data, errors = _checked(schema, raw)
         if errors:
             return _review_page(contribution_id, errors=errors, form=request.form, status=422)
-        try:
-            with db.session.begin_nested():  # a refusal undoes this act alone
-                contribution = service.get_contribution(
-                    db.session, contribution_id, principal, lock=True
-                )
-                service.decide(
-                    db.session,
-                    contribution,
-                    principal.user,
-                    data,
-                    track_record=current_app.config["TRACK_RECORD_APPROVALS"],
-                )
-        except ProblemError as error:
-            return _refused_on_review(contribution_id, error)
+        contribution, refused = _on_contribution(
+            contribution_id,
+            principal,
+            lambda contribution: service.decide(
+                db.session,
+                contribution,
+                principal.user,
+                data,
+                track_record=current_app.config["TRACK_RECORD_APPROVALS"],
+            ),
+        )
+        if refused:
+            return refused
         flash(
             _(
                 "Decided: %(decision)s. The contribution is now: %(state)s.",
