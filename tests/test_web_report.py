@@ -315,3 +315,78 @@ def test_an_upload_sent_again_after_a_dropped_connection_stores_nothing_twice(
     assert first.status_code == again.status_code == 303
     assert again.headers["Idempotent-Replayed"] == "true"
     assert page(member_client, f"/projects/{project_id}").count("<td>feels_safe</td>") == 3
+
+
+def test_a_member_creates_a_project_then_edits_and_publishes_it(member_client, org, session):
+    from api.projects.models import Project
+
+    new = f"/organisations/{org['actor_id']}/projects/new"
+    assert f'href="{new}"' in page(member_client, f"/organisations/{org['actor_id']}/projects")
+    fields = {
+        "title": "Dialogue clubs in Kenema",
+        "description": "Monthly meetings.",
+        "countries": "SL",
+        "start_on": "2025-01-01",
+        "end_on": "2025-12-31",
+        "population": "120000",
+        "themes": "mediation_dialogue",
+        "status": "draft",
+    }
+
+    created = submit(member_client, new, new, fields)
+
+    assert created.status_code == 303, created.get_data(as_text=True)[:3000]
+    (project,) = session.query(Project).filter_by(actor_id=org["actor"].id).all()
+    assert (project.title, project.countries, project.population) == (
+        "Dialogue clubs in Kenema",
+        ["SL"],
+        120000,
+    )
+    assert project.status == "draft"
+
+    edit = f"/projects/{project.id}/edit"
+    assert 'value="Dialogue clubs in Kenema"' in page(member_client, edit)
+    edited = submit(member_client, edit, edit, {**fields, "status": "published", "end_on": ""})
+    assert edited.status_code == 303, edited.get_data(as_text=True)[:3000]
+    session.expire_all()
+    saved = session.get(Project, project.id)
+    assert saved.status == "published" and saved.end_on is None
+
+
+def test_a_refused_project_names_each_field_and_writes_nothing(member_client, org, session):
+    from api.projects.models import Project
+
+    new = f"/organisations/{org['actor_id']}/projects/new"
+    fields = {
+        "title": "",
+        "countries": "SL, XX",
+        "start_on": "someday",
+        "population": "many",
+        "area": "the district",
+        "status": "draft",
+    }
+
+    refused = submit(member_client, new, new, fields)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    summary = form_errors(html)
+    for field in ("title", "countries", "start-on", "population", "area"):
+        assert f'href="#f-{field}"' in summary, field
+        assert f'id="f-{field}"' in html
+    assert 'value="SL, XX"' in html and ">the district</textarea>" in html
+    assert session.query(Project).filter_by(actor_id=org["actor"].id).count() == 0
+
+    later = {"title": "T", "start_on": "2025-06-01", "end_on": "2025-01-01", "status": "draft"}
+    refused = submit(member_client, new, new, later)
+    assert refused.status_code == 422 and form_errors(refused.get_data(as_text=True))
+    assert session.query(Project).filter_by(actor_id=org["actor"].id).count() == 0
+
+
+def test_an_outsider_may_neither_create_nor_edit_a_project(client, org, make_user, web_sign_in):
+    project_id = create_project(client, org)
+    web_sign_in(client, make_user())
+
+    assert client.get(f"/organisations/{org['actor_id']}/projects/new").status_code == 403
+    assert client.get(f"/projects/{project_id}/edit").status_code in (403, 404)
+    assert "/edit" not in page(client, f"/organisations/{org['actor_id']}/projects")

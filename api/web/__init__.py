@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
         find,
         library,
         moderate,
+        project_form,
         report,
     )
     from api.web.routes import blp
