@@ -345,8 +345,11 @@ def test_a_member_creates_a_project_then_edits_and_publishes_it(member_client, o
     assert project.status == "draft"
 
     edit = f"/projects/{project.id}/edit"
-    assert 'value="Dialogue clubs in Kenema"' in page(member_client, edit)
-    edited = submit(member_client, edit, edit, {**fields, "status": "published", "end_on": ""})
+    form = page(member_client, edit)
+    assert 'value="Dialogue clubs in Kenema"' in form
+    version = re.search(r'name="version" value="(\d+)"', form)[1]
+    changes = {**fields, "status": "published", "end_on": "", "version": version}
+    edited = submit(member_client, edit, edit, changes)
     assert edited.status_code == 303, edited.get_data(as_text=True)[:3000]
     session.expire_all()
     saved = session.get(Project, project.id)
@@ -390,3 +393,24 @@ def test_an_outsider_may_neither_create_nor_edit_a_project(client, org, make_use
     assert client.get(f"/organisations/{org['actor_id']}/projects/new").status_code == 403
     assert client.get(f"/projects/{project_id}/edit").status_code in (403, 404)
     assert "/edit" not in page(client, f"/organisations/{org['actor_id']}/projects")
+
+
+def test_a_project_changed_since_its_page_was_opened_is_not_overwritten(
+    member_client, org, session
+):
+    from api.projects.models import Project
+
+    project_id = create_project(member_client, org)
+    edit = f"/projects/{project_id}/edit"
+    version = re.search(r'name="version" value="(\d+)"', page(member_client, edit))[1]
+    fields = {"title": "Year two", "status": "published", "version": version}
+
+    first = submit(member_client, edit, edit, fields)
+    stale = submit(member_client, edit, edit, {**fields, "title": "Lost update"})
+
+    assert first.status_code == 303
+    assert stale.status_code == 412
+    assert "Someone changed this project" in form_errors(stale.get_data(as_text=True))
+    assert 'value="Lost update"' in stale.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Project, project_id).title == "Year two"

@@ -41,6 +41,7 @@ def _as_values(project) -> MultiDict:
         }
     )
     values["countries"] = ", ".join(project.countries or [])
+    values["version"] = str(project.version)
     for theme in project.themes or []:
         values.add("themes", theme)
     return values  # the area is not shown again: left blank, it stays as it is
@@ -99,6 +100,23 @@ class EditProject(MethodView):
     @idempotent
     def post(self, project_id):
         project = self._project(project_id)
+        if request.form.get("version") != str(project.version):
+            # The API's If-Match: a change made on a page older than the project is refused,
+            # not saved over what someone else saved meanwhile.
+            stale = forms.Invalid(
+                {
+                    forms.FORM: [
+                        _(
+                            "Someone changed this project since you opened the page. Open it "
+                            "again to see their change, then make yours."
+                        )
+                    ]
+                },
+                status=412,
+            )
+            return forms.show_again(
+                TEMPLATE, stale, themes=list_themes(db.session), project=project
+            )
         typed = project_payload(request.form)
         # what was emptied is cleared, as a PATCH with null would
         cleared = {name: None for name in ("population", "start_on", "end_on")}
