@@ -584,3 +584,43 @@ def test_resource_authors_and_area_refused_by_field(client, contributor, session
     assert 'href="#f-area">Paste a GeoJSON polygon' in html
     assert ">Nairobi and around</textarea>" in html and ">somebody</textarea>" in html
     assert _contributions(session, contributor) == []
+
+
+def test_edit_proposes_new_areas_of_work_shown_in_the_preview(client, contributor, session, actor):
+    path = f"/actors/{actor.id}/propose-edit"
+    fields = {
+        "kind": "organisation",
+        "name": "Amani Women's Circle",
+        "summary": "Mediation.",
+        "language": "en",
+        "themes": "mediation_dialogue",
+        "areas.0.west": "36.6",
+        "areas.0.south": "-1.5",
+        "areas.0.east": "37.1",
+    }
+    unread = client.post(
+        path, data={**fields, "areas.0.north": "up", **_form(client, path), "preview": "1"}
+    )
+    preview = client.post(
+        path, data={**fields, "areas.0.north": "-1.1", **_form(client, path), "preview": "1"}
+    )
+
+    assert unread.status_code == 422
+    assert '<a href="#f-area">Enter each area' in form_errors(unread.get_data(as_text=True))
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, form_errors(html)
+    assert "And new areas of work" in html and 'value="-1.1"' in html
+    key = re.search(r'name="idempotency_key" value="([^"]*)"', html)[1]
+    sent = client.post(
+        path,
+        data={
+            **fields,
+            "areas.0.north": "-1.1",
+            "csrf_token": csrf_token(html),
+            "idempotency_key": key,
+            "send": "1",
+        },
+    )
+    assert sent.status_code == 303, form_errors(sent.get_data(as_text=True))
+    (proposal,) = _contributions(session, contributor)
+    assert shape(proposal.payload["area"]).bounds == (36.6, -1.5, 37.1, -1.1)

@@ -359,8 +359,11 @@ def edit_payload(form: MultiDict, actor: dict) -> dict:
     for name in ("website", "founded_year"):  # cleared
         if changed.get(name) == "":
             changed[name] = None
-    if location := _location(form):
-        changed.update(location, **_texts(form, ("location_precision",)))
+    moved = _read_by_hand(form, _areas_of_work, _location)  # each only if typed
+    if "location" in moved:
+        changed.update(location=moved["location"], **_texts(form, ("location_precision",)))
+    if "area" in moved:
+        changed["area"] = moved["area"]
     return {**changed, **_contact(form)}
 
 
@@ -577,6 +580,7 @@ class ProposeEdit(MethodView):
                     diff=_diff(actor, payload),
                     has_location="location" in payload,
                     has_contact="contact" in payload,
+                    has_area="area" in payload,
                     **context,
                 )
             contribution = _submit(
@@ -597,7 +601,7 @@ def _diff(actor: dict, payload: dict) -> list[tuple[str, object, object]]:
     return [
         (name, actor.get(name), value)
         for name, value in payload.items()
-        if name not in ("location", "location_precision", "contact")
+        if name not in ("location", "location_precision", "contact", "area")
     ]
 
 
