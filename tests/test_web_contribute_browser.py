@@ -151,3 +151,32 @@ def test_a_proposal_a_moderator_approves_appears_on_its_page_and_the_map(
     assert int(desktop.find("#map").get_attribute("data-markers")) == 1
     assert "Amani Network Goma" in desktop.text(".results")
     desktop.screenshot("approved-on-the-map")
+
+
+def test_links_rows_grow_without_script_and_the_new_fields_are_checked(phone, make_user):
+    user = make_user()
+    phone.open("/sign-in")
+    phone.fill("email", user.email)
+    phone.fill("password", "correct horse battery staple")
+    phone.submit("password")
+    phone.open("/contribute/actor")
+    phone.fill("name", "Amani Circle")
+    phone.fill("founded_year", "1700")
+    phone.fill("links.0.label", "Radio")
+    phone.fill("links.0.url", "radio")
+    phone.fill("contact.email", "amani@example.org")
+
+    phone.click('button[name="add_row"][value="links"]')
+
+    assert phone.field("links.1.url").get_attribute("value") == ""
+    assert phone.field("links.0.label").get_attribute("value") == "Radio"
+    assert phone.field("contact.email").get_attribute("value") == "amani@example.org"
+    _looked_at(phone, "propose-actor-links")
+
+    phone.submit("name")  # Enter in a field sends the form, not "add another"
+
+    summary = phone.find(".error-summary").text
+    assert "Enter a year between 1800 and" in summary
+    assert "Enter a web address" in summary
+    assert phone.field("links.0.url").get_attribute("value") == "radio"
+    _looked_at(phone, "propose-actor-facts-errors")
