@@ -235,3 +235,20 @@ def test_a_manager_replies_from_the_relayed_mail(
     assert reader.email not in browser.driver.page_source
     browser.assert_accessible()
     assert "Thursday" in mailbox(reader.email)[0].get_content()
+
+
+def test_the_area_of_work_is_drawn_on_a_phone(phone, make_actor):
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[36.5, -1.5], [37.0, -1.5], [37.0, -1.0], [36.5, -1.5]]],
+    }
+    actor = make_actor(name="Amani Nairobi", area=area, location_precision="region")
+
+    phone.open(f"/actors/{actor.id}")
+
+    figure = phone.find("figure.area-of-work")
+    assert "From latitude" in figure.text
+    assert phone.find("figure.area-of-work svg").size["width"] > 0
+    phone.assert_accessible()
+    assert phone.overflows() == []
+    phone.screenshot("actor-area-of-work-phone")

@@ -147,3 +147,30 @@ def test_a_member_fixes_a_bad_row_and_reads_the_report(
     browser.open(f"/reports/comparison?actor_id={organisation.id}")
     assert "Dialogue clubs in Kenema" in browser.text("table.scores")
     looked_at(browser, "report-comparison")
+
+
+def test_a_reader_pages_through_the_comparison_on_a_phone(
+    phone, client, make_actor, make_user, login, monkeypatch
+):
+    from api.web import report
+
+    monkeypatch.setattr(report, "SHOWN", 2)  # three projects on two pages, as 201 would be
+    organisation = make_actor(name="Kenema Peace Platform")
+    org = {"actor_id": str(organisation.id), "member": login(make_user(member_of=organisation))}
+    for title in ("Clubs A", "Clubs B", "Clubs C"):
+        project_id = create_project(client, org, title=title)
+        client.post(
+            f"/api/v1/projects/{project_id}/values/bulk",
+            data=EXAMPLE.read_text(),
+            content_type="text/csv",
+            headers=org["member"],
+        )
+
+    phone.open(f"/reports/comparison?actor_id={org['actor_id']}")
+    assert "Public projects that match: 3." in phone.text("#compared-count")
+    looked_at(phone, "report-comparison-paged-phone")
+    phone.click('a[rel="next"]')
+
+    assert "page 2 of 2" in phone.text("#compared-count")
+    assert len(phone.find_all("table.scores tbody tr")) == 1
+    looked_at(phone, "report-comparison-page-2-phone")
