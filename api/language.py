@@ -35,6 +35,10 @@ NOTED = "peacemap.content_languages"
 LANGUAGE_RANGE = re.compile(r"[a-z]{1,8}(-[a-z0-9]{1,8})*")  # RFC 4647 §2.1, lower-cased
 
 
+def N_(message: str) -> str:  # gettext's name for "extract now, translate on use"
+    return message
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_say_content_language)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.errors import Forbidden, Unauthorized
+from api.language import N_
 from api.principal import Principal
 
 
@@ -57,69 +58,72 @@ Rule = Callable[[Any, Any], bool]
 
 RULES: dict[str, tuple[Rule, str]] = {
     # action: (rule, who, as the API documentation states it)
-    "actor.create": (lambda u, o: is_staff(u), "moderator or admin"),
+    "actor.create": (lambda u, o: is_staff(u), N_("a moderator or an admin")),
     "actor.update": (
         lambda u, a: is_staff(u) or manages(u, a),
-        "moderator, admin or the actor's manager",
+        N_("a moderator, an admin or the actor's manager"),
     ),
-    "actor.moderate": (lambda u, a: is_staff(u), "moderator or admin"),  # status, verified
-    "actor.archive": (lambda u, a: is_staff(u), "moderator or admin"),
+    "actor.moderate": (lambda u, a: is_staff(u), N_("a moderator or an admin")),  # status, verified
+    "actor.archive": (lambda u, a: is_staff(u), N_("a moderator or an admin")),
     "actor.read_unpublished": (
         lambda u, a: is_staff(u) or belongs_to(u, a),
-        "moderator, admin or a member of the actor",
+        N_("a moderator, an admin or a member of the actor"),
     ),
     "actor.read_private": (
         lambda u, a: is_staff(u) or manages(u, a),
-        "moderator, admin or the actor's manager",
+        N_("a moderator, an admin or the actor's manager"),
     ),
-    "theme.create": (lambda u, o: is_admin(u), "admin"),
-    "user.manage": (lambda u, o: is_admin(u), "admin"),
-    "audit.read": (lambda u, o: is_admin(u), "admin"),
+    "theme.create": (lambda u, o: is_admin(u), N_("an admin")),
+    "user.manage": (lambda u, o: is_admin(u), N_("an admin")),
+    "audit.read": (lambda u, o: is_admin(u), N_("an admin")),
     # The scraper's secret (PEACEMAP_METRICS_TOKEN) is let through by api.observability.
-    "metrics.read": (lambda u, o: is_admin(u), "admin (or the metrics scraper)"),
+    "metrics.read": (lambda u, o: is_admin(u), N_("an admin (or the metrics scraper)")),
     "membership.manage": (
         lambda u, a: is_admin(u) or manages(u, a),
-        "admin or the actor's manager",
+        N_("an admin or the actor's manager"),
     ),
-    "account.use": (signed_in, "signed-in user"),
-    "contribution.submit": (verified, "signed-in user with a confirmed email address"),
+    "account.use": (signed_in, N_("a signed-in user")),
+    "contribution.submit": (verified, N_("a signed-in user with a confirmed email address")),
     "contribution.consent": (
         lambda u, actor: manages(u, actor),
-        "the actor's manager",
+        N_("the actor's manager"),
     ),
-    "flag.create": (verified, "signed-in user with a confirmed email address"),
+    "flag.create": (verified, N_("a signed-in user with a confirmed email address")),
     # A message relayed to an actor's managers (api/contact.py); who manages stays unknown.
-    "actor.contact": (verified, "signed-in user with a confirmed email address"),
-    "contact.report_abuse": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    "actor.contact": (verified, N_("a signed-in user with a confirmed email address")),
+    "contact.report_abuse": (lambda u, actor: manages(u, actor), N_("the actor's manager")),
     # A manager's reply to a relayed message, through the signed link in its mail.
-    "contact.reply": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    "contact.reply": (lambda u, actor: manages(u, actor), N_("the actor's manager")),
     "contact.report_reply_abuse": (
         lambda u, sender_id: u is not None and u.id == sender_id,
-        "person the reply was sent to",
+        N_("the person the reply was sent to"),
     ),
-    "moderation.review": (lambda u, o: is_staff(u), "moderator or admin"),
-    "claim.release_any": (lambda u, o: is_admin(u), "admin"),
+    "moderation.review": (lambda u, o: is_staff(u), N_("a moderator or an admin")),
+    "claim.release_any": (lambda u, o: is_admin(u), N_("an admin")),
     "project.create": (
         lambda u, actor: is_staff(u) or belongs_to(u, actor),
-        "member or manager of the organisation, moderator or admin",
+        N_("a member or manager of the organisation, a moderator or an admin"),
     ),
     "project.edit": (
         lambda u, project: is_staff(u) or belongs_to(u, _ActorRef(project.actor_id)),
-        "member or manager of the project's organisation, moderator or admin",
+        N_("a member or manager of the project's organisation, a moderator or an admin"),
     ),
     # Push (api/webhooks): a subscription is its maker's, or its organisation's managers'.
-    "subscription.create": (verified, "signed-in user with a confirmed email address"),
-    "subscription.for_organisation": (lambda u, actor: manages(u, actor), "the actor's manager"),
+    "subscription.create": (verified, N_("a signed-in user with a confirmed email address")),
+    "subscription.for_organisation": (
+        lambda u, actor: manages(u, actor),
+        N_("the actor's manager"),
+    ),
     "subscription.manage": (
         lambda u, s: (
             u is not None
             and (manages(u, _ActorRef(s.actor_id)) if s.actor_id is not None else s.user_id == u.id)
         ),
-        "the subscription's maker; for an organisation's, its managers (while they are)",
+        N_("the subscription's maker or, for an organisation's subscription, its managers"),
     ),
     "history.read": (
         lambda u, item: is_staff(u) or (item is not None and manages(u, item)),
-        "moderator, admin or the actor's manager",
+        N_("a moderator, an admin or the actor's manager"),
     ),
 }
 
@@ -136,7 +140,7 @@ def require(principal: Principal, action: str, obj: Any = None) -> None:
         raise Unauthorized(
             "Sign in to do this.", headers={"WWW-Authenticate": 'Bearer realm="peacemap"'}
         )
-    raise Forbidden(f"Only a {RULES[action][1]} may do this.")
+    raise Forbidden(f"Only {RULES[action][1]} may do this.")
 
 
 def who(action: str) -> str:

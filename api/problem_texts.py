@@ -20,14 +20,10 @@ from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-from api.language import DEFAULT
+from api.language import DEFAULT, N_
 
 DIRECTORY = Path(__file__).parent / "web" / "translations"
 DOMAIN = "problems"
-
-
-def N_(message: str) -> str:  # gettext's name for "extract now, translate on use"
-    return message
 
 
 # Titles: the HTTP status phrases the API answers with.
@@ -62,7 +58,7 @@ DETAILS = (
     N_("Sign in to do this."),
     N_("Send credentials as 'Authorization: Bearer <token>'."),
     N_("The token is not valid: unknown, expired or revoked, or its account is suspended."),
-    N_("Only a {role} may do this."),
+    N_("Only {role} may do this."),
     N_("Only the author may do this."),
     N_(
         "Requests with credentials or that change data are accepted only from the origins "
@@ -181,8 +177,9 @@ RULES = (
 )
 
 # Words a message above carries as a value, named in the reader's language too: the
-# workflow's actions and states (api/moderation/workflow.py), as its messages word them.
-WORDS = frozenset(
+# workflow's actions and states (api/moderation/workflow.py), as its messages word them,
+# and who may do what (_words: the permission table's, extracted from api/permissions.py).
+WORKFLOW_WORDS = frozenset(
     {
         N_("claim"),
         N_("release"),
@@ -207,6 +204,16 @@ WORDS = frozenset(
         N_("awaiting consent"),
     }
 )
+
+
+@cache
+def _words() -> frozenset[str]:
+    # Imported on first use: the permission table raises api.errors' problems, which
+    # translate through this module.
+    from api.permissions import RULES
+
+    return WORKFLOW_WORDS | {who for _, who in RULES.values()}
+
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -241,7 +248,7 @@ def _translate(text: str, messages: list, catalogue: NullTranslations) -> str | 
             if translated == message:
                 return None
             values = {
-                name: catalogue.gettext(value) if value in WORDS else value
+                name: catalogue.gettext(value) if value in _words() else value
                 for name, value in match.groupdict().items()
             }
             return translated.format(**values)

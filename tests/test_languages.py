@@ -14,7 +14,10 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import create_engine
 
+from api import problem_texts
+from api.language import INTERFACE_LANGUAGES
 from api.moderation.models import Translation
+from api.permissions import RULES
 
 KENEMA = (-11.15, 7.85)
 FRENCH = "Espace sûr des femmes de Kenema"
@@ -308,6 +311,32 @@ def test_problem_details_with_values_and_rules_are_translated(client, translated
     assert invalid.headers["Content-Language"] == "fr"
     signed_out = client.post("/api/v1/contributions", json={}, headers={"Accept-Language": "sw"})
     assert signed_out.get_json()["detail"] == "Ingia ili kufanya hivi."
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "Only a moderator or an admin may do this."),
+        ("fr", "Action réservée à : un modérateur ou un administrateur."),
+        ("ar", "لا يحق القيام بهذا إلا لـ: مشرف أو مسؤول."),
+        ("ru", "Это может сделать только модератор или администратор."),
+    ],
+)
+def test_a_refusal_names_who_may_in_the_readers_words(client, make_user, login, language, detail):
+    """The permission table's words for who may do what are translated with the message
+    that carries them, not left in English inside a translated sentence."""
+    headers = {**login(make_user("contributor")), "Accept-Language": language}
+    response = client.get("/api/v1/moderation/queue", headers=headers)
+    assert response.status_code == 403
+    assert response.get_json()["detail"] == detail
+    assert response.headers["Content-Language"] == language
+
+
+def test_every_permission_rule_names_its_people_in_every_language():
+    catalogues = {lang: problem_texts._catalogue(lang) for lang in INTERFACE_LANGUAGES[1:]}
+    for _, who in RULES.values():
+        for language, catalogue in catalogues.items():
+            assert catalogue.gettext(who) != who, (language, who)
 
 
 def test_a_detail_without_a_translation_falls_back_to_english_and_says_so(client):
