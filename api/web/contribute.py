@@ -121,22 +121,6 @@ ADD_ROW = "add_row"
 # -- form fields ↔ the API's payload --------------------------------------------------------
 
 
-def _texts(form: MultiDict, names: tuple[str, ...]) -> dict:
-    return {name: form[name].strip() for name in names if form.get(name, "").strip()}
-
-
-def _lists(form: MultiDict, names: tuple[str, ...]) -> dict:
-    found = {}
-    for name in names:
-        if name == "themes":
-            chosen = form.getlist("themes")
-        else:
-            chosen = [part.strip() for part in form.get(name, "").split(",") if part.strip()]
-        if chosen:
-            found[name] = chosen
-    return found
-
-
 def rows(form: MultiDict, name: str) -> list[dict]:
     """The rows of a repeated entry as typed, blank rows left out, in order (the schema's
     messages then name ``links.0.url`` for the first row shown)."""
@@ -274,8 +258,8 @@ def _as_values(payload: dict) -> MultiDict:
 
 def actor_payload(form: MultiDict) -> dict:
     return {
-        **_texts(form, (*ACTOR_TEXTS, "location_precision", "founded_year")),
-        **_lists(form, ("themes", "working_languages", "countries")),
+        **forms.texts(form, (*ACTOR_TEXTS, "location_precision", "founded_year")),
+        **forms.lists(form, ("themes", "working_languages", "countries")),
         **_rows(form),
         **_contact(form),
         **_read_by_hand(form, _areas_of_work, _location),
@@ -302,10 +286,10 @@ def _by_hand(name: str) -> bool:
 
 def resource_payload(form: MultiDict) -> dict:
     return {
-        **_texts(form, ("type", "title", "summary", "url", "language", "published_on")),
-        **_lists(form, ("themes", "countries")),
+        **forms.texts(form, ("type", "title", "summary", "url", "language", "published_on")),
+        **forms.lists(form, ("themes", "countries")),
         **_authors(form),
-        **_area(form),
+        **forms.geojson_area(form),
     }
 
 
@@ -317,21 +301,10 @@ def _authors(form: MultiDict) -> dict:
     return {"author_actor_ids": ids} if ids else {}
 
 
-def _area(form: MultiDict) -> dict:
-    """An area as GeoJSON; text that is not JSON goes to the schema as it is, to be refused
-    there with the API's message."""
-    if not (text := form.get("area", "").strip()):
-        return {}
-    try:
-        return {"area": json.loads(text)}
-    except ValueError:
-        return {"area": text}
-
-
 def observation_payload(form: MultiDict) -> dict:
     return {
-        **_texts(form, ("text", "language", "observed_on", "location_precision", "actor_id")),
-        **_lists(form, ("themes",)),
+        **forms.texts(form, ("text", "language", "observed_on", "location_precision", "actor_id")),
+        **forms.lists(form, ("themes",)),
         **_location(form),
     }
 
@@ -342,13 +315,13 @@ def translation_payload(form: MultiDict) -> dict:
         for name, value in form.items()
         if name.startswith("texts.") and value.strip()
     }
-    return {**_texts(form, ("language",)), **({"texts": texts} if texts else {})}
+    return {**forms.texts(form, ("language",)), **({"texts": texts} if texts else {})}
 
 
 def edit_payload(form: MultiDict, actor: dict) -> dict:
     """What the form changes of the actor's public profile, and a new location if given."""
     typed = {name: form.get(name, "").strip() for name in (*ACTOR_TEXTS, "founded_year")}
-    lists = _lists(form, ("working_languages", "countries"))
+    lists = forms.lists(form, ("working_languages", "countries"))
     typed.update(
         themes=form.getlist("themes"),
         working_languages=lists.get("working_languages", []),
@@ -361,7 +334,7 @@ def edit_payload(form: MultiDict, actor: dict) -> dict:
             changed[name] = None
     moved = _read_by_hand(form, _areas_of_work, _location)  # each only if typed
     if "location" in moved:
-        changed.update(location=moved["location"], **_texts(form, ("location_precision",)))
+        changed.update(location=moved["location"], **forms.texts(form, ("location_precision",)))
     if "area" in moved:
         changed["area"] = moved["area"]
     return {**changed, **_contact(form)}

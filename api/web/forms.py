@@ -8,6 +8,7 @@ refusals for people.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -173,3 +174,35 @@ def show_again(template: str, refusal: Invalid | ProblemError, **context):
         refusal = Invalid(problem_messages(refusal), refusal.status)
     html = render_template(template, errors=refusal.errors, values=typed(), **context)
     return html, refusal.status
+
+
+# -- form fields to the API's payload ------------------------------------------------------
+
+
+def texts(form: MultiDict, names: tuple[str, ...]) -> dict:
+    """The named fields that hold more than blanks, trimmed."""
+    return {name: form[name].strip() for name in names if form.get(name, "").strip()}
+
+
+def lists(form: MultiDict, names: tuple[str, ...]) -> dict:
+    """Ticked themes, or codes typed with commas between them (countries, languages)."""
+    found = {}
+    for name in names:
+        if name == "themes":
+            chosen = form.getlist("themes")
+        else:
+            chosen = [part.strip() for part in form.get(name, "").split(",") if part.strip()]
+        if chosen:
+            found[name] = chosen
+    return found
+
+
+def geojson_area(form: MultiDict) -> dict:
+    """An area as GeoJSON; text that is not JSON goes to the schema as it is, to be refused
+    there with the API's message."""
+    if not (text := form.get("area", "").strip()):
+        return {}
+    try:
+        return {"area": json.loads(text)}
+    except ValueError:
+        return {"area": text}

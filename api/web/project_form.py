@@ -22,7 +22,6 @@ from api.projects.schemas import ProjectCreateSchema, ProjectWriteSchema
 from api.themes.service import list_themes
 from api.web import forms
 from api.web.account import signed_in_page
-from api.web.contribute import _area, _lists, _texts
 from api.web.routes import FORM, blp
 
 TEXTS = ("title", "description", "population", "start_on", "end_on", "status")
@@ -30,7 +29,11 @@ TEMPLATE = "report/project_form.html"
 
 
 def project_payload(form: MultiDict) -> dict:
-    return {**_texts(form, TEXTS), **_lists(form, ("themes", "countries")), **_area(form)}
+    return {
+        **forms.texts(form, TEXTS),
+        **forms.lists(form, ("themes", "countries")),
+        **forms.geojson_area(form),
+    }
 
 
 def _as_values(project) -> MultiDict:
