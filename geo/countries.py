@@ -53,6 +53,11 @@ def _index() -> tuple[shapely.STRtree, list[Country]]:
     return shapely.STRtree([c.boundary for c in outlined]), outlined
 
 
+def load() -> None:
+    """Read and index the boundaries now (a server does this once, before its workers fork)."""
+    _index()
+
+
 def country_codes() -> frozenset[str]:
     return frozenset(countries())
 
