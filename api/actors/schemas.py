@@ -102,8 +102,16 @@ class ActorWriteSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "Area of operation as a (multi)polygon"},
     )
+    # The rule is _founded_year's (1800 to the current year); the document declares an
+    # outer bound that stays true, as every input value declares its limits.
     founded_year = ma.fields.Integer(
-        allow_none=True, validate=_founded_year, metadata={"minimum": 1800}
+        allow_none=True,
+        validate=_founded_year,
+        metadata={
+            "minimum": 1800,
+            "maximum": 2100,
+            "description": "From 1800 to the current year",
+        },
     )
     status = ma.fields.String(validate=v.OneOf(ACTOR_STATUSES))
     verified = ma.fields.Boolean()
