@@ -4,20 +4,31 @@ and latest (radar), and where projects stand in a comparison. SVG or PNG, headle
 Charts tell the truth: a theme without data is drawn as missing (a gap and "no data"),
 never as a score of 0; intervals and coverage are drawn; the title names the project and
 the periods; an SVG carries a text alternative (<title> and <desc>, role="img"), a PNG the
-same text in its metadata."""
+same text in its metadata.
+
+Every word is the reader's: the caller passes ``Words`` (a translate callable, theme names,
+the language and its direction); English by default, so this module stays free of Flask.
+In an SVG the text stays text with ``lang`` and ``dir`` on the root, so the browser shapes
+and orders Arabic itself."""
 
 from __future__ import annotations
 
 import io
 import math
 import re
-from xml.sax.saxutils import escape
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
 import matplotlib
 import numpy as np
+from arabic_reshaper import reshape
+from bidi import get_display
 
 matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.pyplot as plt
+from matplotlib.text import Text
+from matplotlib.ticker import FixedFormatter
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 STYLE = {
@@ -25,6 +36,30 @@ STYLE = {
     "svg.fonttype": "none",  # text stays text: searchable, readable by assistive technology
 }
 MAX_TITLE = 90
+RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
+ANCHOR = re.compile(r"text-anchor: (start|end)")
+FLIPPED = {"start": "end", "end": "start"}
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Words:
+    """The wording of a chart: ``gettext`` translates the English texts below (msgids with
+    ``%(name)s`` placeholders), ``theme`` names a theme key, ``language`` is a BCP 47 tag."""
+
+    gettext: Callable[[str], str] = _same
+    theme: Callable[[str], str] = _same
+    language: str = "en"
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language.split("-")[0] in RIGHT_TO_LEFT else "ltr"
+
+
+ENGLISH = Words()
 
 
 def _plain(text: str) -> str:
@@ -36,26 +71,56 @@ def _plain(text: str) -> str:
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
-def _render(figure, fmt: str, title: str, description: str) -> bytes:
+def _render(figure, fmt: str, title: str, description: str, words: Words) -> bytes:
     buffer = io.BytesIO()
     metadata = (
         {"Date": None, "Title": title, "Description": description}
         if fmt == "svg"
         else {"Software": None, "Title": title, "Description": description}
     )
+    if fmt == "png" and words.direction == "rtl":
+        _drawn_right_to_left(figure)
     figure.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata)
     plt.close(figure)
     data = buffer.getvalue()
-    return _accessible_svg(data, title, description) if fmt == "svg" else data
+    return _accessible_svg(data, title, description, words) if fmt == "svg" else data
 
 
-def _accessible_svg(svg: bytes, title: str, description: str) -> bytes:
+def _drawn_right_to_left(figure) -> None:
+    """A PNG's pixels in a right-to-left script. matplotlib draws the characters of a text
+    one by one, left to right, in their stored order: Arabic would come out backwards and
+    with its letters unjoined. So each text (and each fixed tick label, which the axes
+    write again at every draw) is given as it must be seen: the letters in their joined
+    forms (arabic-reshaper) and in display order (python-bidi: the Unicode bidirectional
+    algorithm, so a Latin project title or a number inside stays left to right). The
+    text alternative in the metadata keeps the logical text."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [_visual(label) for label in formatter.seq]
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)  # reordered, an escaped "\$" would not stay escaped
+        text.set_text(_visual(text.get_text().replace("\\$", "$").replace("\\\\", "\\")))
+
+
+def _visual(text: str) -> str:
+    return "\n".join(get_display(reshape(line), base_dir="R") for line in text.split("\n"))
+
+
+def _accessible_svg(svg: bytes, title: str, description: str, words: Words) -> bytes:
     """The text alternative as the first children of the root <svg>, which is where
-    assistive technology looks for it (SVG 2, WAI-ARIA graphics)."""
+    assistive technology looks for it (SVG 2, WAI-ARIA graphics); the language and
+    direction on the root, inherited by every text."""
     text = svg.decode("utf-8")
+    if words.direction == "rtl":  # "start" is then the right edge: keep the layout drawn
+        text = ANCHOR.sub(lambda m: "text-anchor: " + FLIPPED.get(m[1], m[1]), text)
     opening = re.search(r"<svg\b[^>]*>", text)
     tag = opening.group(0)
-    labelled = tag[:-1] + ' role="img" aria-labelledby="chart-title chart-desc">'
+    labelled = (
+        tag[:-1] + f' lang={quoteattr(words.language)} direction="{words.direction}"'
+        ' role="img" aria-labelledby="chart-title chart-desc">'
+    )
     alternative = (
         f'<title id="chart-title">{escape(title)}</title>'
         f'<desc id="chart-desc">{escape(description)}</desc>'
@@ -86,52 +151,79 @@ def radar_series(report: dict) -> dict[str, list[dict]]:
     return series
 
 
-def _describe_report(report: dict, series: dict[str, list[dict]]) -> tuple[str, str, str]:
+def _isolated(text: str, words: Words) -> str:
+    """User text (a project title) in a right-to-left sentence keeps its own direction
+    (FSI..PDI), in the text alternative."""
+    return f"\u2068{text}\u2069" if words.direction == "rtl" else text
+
+
+def _describe_report(
+    report: dict, series: dict[str, list[dict]], words: Words
+) -> tuple[str, str, str]:
     """The chart's heading (project; periods; scale and framework), the same as one line
     for the text alternative, and the description: every number the chart shows."""
+    _ = words.gettext
     periods = {p["label"]: p for p in report["periods"]}
     project = (report.get("project") or {}).get("title")
     framework = f"{report['framework']['id']} {report['framework']['version']}"
-    span = " and ".join(
-        f"{label} ({periods[label]['start']} to {periods[label]['end']})" for label in series
+    shown = [
+        _("%(label)s (%(start)s to %(end)s)")
+        % {"label": label, "start": periods[label]["start"], "end": periods[label]["end"]}
+        for label in series
+    ]
+    span = (
+        _("%(first)s and %(last)s") % {"first": shown[0], "last": shown[1]}
+        if len(shown) > 1
+        else "".join(shown)
     )
-    scale = f"theme scores 0-100, 100 = most peaceful ({framework})"
-    heading = "\n".join(_plain(line) for line in (project, span and f"{span}", scale) if line)
-    title = f"{project + ': ' if project else ''}{scale}; {span or 'no data'}"
+    scale = _("theme scores 0-100, 100 = most peaceful (%(framework)s)") % {"framework": framework}
+    heading = "\n".join(_plain(line) for line in (project, span, scale) if line)
+    title = f"{_isolated(project, words) + ': ' if project else ''}{scale}; {span or _('no data')}"
     parts = []
     for label, themes in series.items():
         described = []
         for t in themes:
             coverage = t["coverage"] or {"present": [], "missing": []}
-            measures = (
-                f"{len(coverage['present'])} of "
-                f"{len(coverage['present']) + len(coverage['missing'])} measures"
-            )
+            present = len(coverage["present"])
+            measures = _("%(present)s of %(total)s measures") % {
+                "present": present,
+                "total": present + len(coverage["missing"]),
+            }
+            named = {"theme": words.theme(t["theme"]), "measures": measures}
             if t["score"] is None:
-                described.append(f"{t['theme']}: no data ({measures})")
-                continue
-            interval = (
-                f", 95% interval {_number(t['interval'][0])} to {_number(t['interval'][1])}"
-                if t["interval"] and t["interval"][0] != t["interval"][1]
-                else ""
-            )
-            described.append(f"{t['theme']} {_number(t['score'])}{interval} ({measures})")
+                described.append(_("%(theme)s: no data (%(measures)s)") % named)
+            elif t["interval"] and t["interval"][0] != t["interval"][1]:
+                described.append(
+                    _("%(theme)s %(score)s, 95%% interval %(low)s to %(high)s (%(measures)s)")
+                    % {
+                        **named,
+                        "score": _number(t["score"]),
+                        "low": _number(t["interval"][0]),
+                        "high": _number(t["interval"][1]),
+                    }
+                )
+            else:
+                described.append(
+                    _("%(theme)s %(score)s (%(measures)s)")
+                    % {**named, "score": _number(t["score"])}
+                )
         overall = (report.get("overall") or {}).get(label) or {}
         total = (
-            f"overall {_number(overall['score'])}"
+            _("overall %(score)s") % {"score": _number(overall["score"])}
             if overall.get("score") is not None
-            else "no overall score"
+            else _("no overall score")
             + (f" ({overall['withheld']})" if overall.get("withheld") else "")
         )
         parts.append(f"{label}: " + "; ".join(described) + f"; {total}.")
-    return heading, title, " ".join(parts) or "No data."
+    return heading, title, " ".join(parts) or _("No data.")
 
 
-def radar_chart(report: dict, fmt: str = "svg") -> bytes:
+def radar_chart(report: dict, fmt: str = "svg", words: Words = ENGLISH) -> bytes:
     """Theme scores at the first and last period of a report (0-100, 100 = most peaceful),
     with their 95% intervals as radial bars and each theme's coverage on its axis."""
+    _ = words.gettext
     series = radar_series(report)
-    heading, title, description = _describe_report(report, series)
+    heading, title, description = _describe_report(report, series, words)
     themes = list(report["themes"])
     step = 2 * math.pi / max(len(themes), 1)
     angles = [step * i for i in range(len(themes))]
@@ -165,23 +257,31 @@ def radar_chart(report: dict, fmt: str = "svg") -> bytes:
             coverage = point.get("coverage") or {"present": [], "missing": []}
             present = len(coverage["present"])
             total = present + len(coverage["missing"])
-            note = "no data" if point.get("score") is None else f"{present}/{total} measures"
-            labels.append(f"{theme}\n({note})")
+            note = (
+                _("no data")
+                if point.get("score") is None
+                else _("%(present)s/%(total)s measures") % {"present": present, "total": total}
+            )
+            labels.append(f"{words.theme(theme)}\n({note})")
         axes.set_xticks(angles, labels, fontsize=8)
         axes.set_ylim(0, 100)
         axes.set_title(heading, fontsize=8, pad=28)
         if series:
             axes.legend(loc="lower right", bbox_to_anchor=(1.25, -0.12), fontsize=8)
         else:
-            axes.text(0, 0, "no data", ha="center", va="center", fontsize=10)
+            axes.text(0, 0, _("no data"), ha="center", va="center", fontsize=10)
         figure.text(
             0.5,
             0.01,
-            "Bars: 95% intervals. A theme without data is left out of the line, not drawn as 0.",
+            _(
+                "Bars: %(level)s intervals. A theme without data is left out of the line, "
+                "not drawn as 0."
+            )
+            % {"level": "95%"},
             ha="center",
             fontsize=7,
         )
-        return _render(figure, fmt, title, description)
+        return _render(figure, fmt, title, description, words)
 
 
 # Dots are drawn at multiples of a quarter of a score point, projects at the same one
@@ -192,10 +292,13 @@ DOT_STEP = 0.25
 MANY_DOTS = 500  # projects: above this, the dots are drawn as one image inside the SVG
 
 
-def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None) -> bytes:
+def comparison_chart(
+    comparison, fmt: str = "svg", highlight: str | None = None, words: Words = ENGLISH
+) -> bytes:
     """Per theme, the spread of projects' scores (box) and every project (dots); the
     highlighted project with its 95% interval. ``comparison``: a ``Comparison`` or the
     dict ``compare`` returns."""
+    _ = words.gettext
     if isinstance(comparison, dict):
         distribution, count = comparison["distribution"], len(comparison["projects"])
         rows = comparison["projects"]
@@ -208,39 +311,47 @@ def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None)
         marked = comparison.row_of(highlight) if highlight else None
         data = [comparison.scores_of(t) for t in distribution]
     themes = list(distribution)
-    title = f"{count} projects compared, each at its latest period" + (
-        f"; highlighted: {marked['title']}" if marked else ""
-    )
+    names = [words.theme(theme) for theme in themes]
+    title = _("%(count)s projects compared, each at its latest period") % {"count": count}
+    drawn = title
+    if marked:
+        drawn += "; " + _("highlighted: %(title)s") % {"title": marked["title"]}
+        title += "; " + _("highlighted: %(title)s") % {"title": _isolated(marked["title"], words)}
     described = []
-    for theme in themes:
+    for theme, name in zip(themes, names, strict=True):
         d = distribution[theme]
         if not d["n"]:
-            described.append(f"{theme}: no project has data")
+            described.append(_("%(theme)s: no project has data") % {"theme": name})
             continue
-        text = (
-            f"{theme}: {d['n']} projects, median {_number(d['median'])}, "
-            f"quartiles {_number(d['q1'])} to {_number(d['q3'])}"
-        )
+        text = _("%(theme)s: %(n)s projects, median %(median)s, quartiles %(q1)s to %(q3)s") % {
+            "theme": name,
+            "n": d["n"],
+            "median": _number(d["median"]),
+            "q1": _number(d["q1"]),
+            "q3": _number(d["q3"]),
+        }
         if marked and marked["scores"].get(theme) is not None:
             rank = marked["rank"][theme]
-            text += (
-                f"; highlighted project {_number(marked['scores'][theme])}, rank "
-                + (
-                    f"{rank['best']}"
-                    if rank["best"] == rank["worst"]
-                    else f"{rank['best']} to {rank['worst']} (cannot be told apart from others)"
-                )
-                + f" of {rank['of']}"
+            ranked = (
+                str(rank["best"])
+                if rank["best"] == rank["worst"]
+                else _("%(best)s to %(worst)s (cannot be told apart from others)")
+                % {"best": rank["best"], "worst": rank["worst"]}
             )
+            text += "; " + _("highlighted project %(score)s, rank %(rank)s of %(of)s") % {
+                "score": _number(marked["scores"][theme]),
+                "rank": ranked,
+                "of": rank["of"],
+            }
         described.append(text)
-    description = "Scores 0-100, 100 = most peaceful. " + "; ".join(described) + "."
+    description = _("Scores 0-100, 100 = most peaceful.") + " " + "; ".join(described) + "."
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(figsize=(7, 4))
-        axes.boxplot([d or [math.nan] for d in data], tick_labels=themes, showfliers=False)
+        axes.boxplot([d or [math.nan] for d in data], tick_labels=names, showfliers=False)
         for i, theme in enumerate(themes, start=1):
             scores = data[i - 1]
             if not scores:
-                axes.text(i, 50, "no data", ha="center", fontsize=8, color="grey")
+                axes.text(i, 50, _("no data"), ha="center", fontsize=8, color="grey")
                 continue
             # One call per theme; one dot per position the chart can show (DOT_STEP).
             dots = np.unique(np.rint(np.asarray(scores) / DOT_STEP)) * DOT_STEP
@@ -258,6 +369,6 @@ def comparison_chart(comparison, fmt: str = "svg", highlight: str | None = None)
                     axes.plot([i, i], marked["intervals"][theme], color="crimson", linewidth=3)
                 axes.plot(i, marked["scores"][theme], "o", markersize=6, color="crimson")
         axes.set_ylim(0, 100)
-        axes.set_ylabel("score (100 = most peaceful)")
-        axes.set_title(_plain(title), fontsize=9)
-        return _render(figure, fmt, title, description)
+        axes.set_ylabel(_("score (100 = most peaceful)"))
+        axes.set_title(_plain(drawn), fontsize=9)
+        return _render(figure, fmt, title, description, words)

@@ -288,6 +288,21 @@ def login(session):
     return headers_for
 
 
+@pytest.fixture
+def org(make_actor, make_user, login):
+    """An organisation reporting its projects: its actor, one member (the user and bearer
+    headers) and an outsider's headers."""
+    actor = make_actor(name="Kenema Peace Platform")
+    member = make_user(member_of=actor)
+    return {
+        "actor": actor,
+        "actor_id": str(actor.id),
+        "user": member,
+        "member": login(member),
+        "outsider": login(make_user()),
+    }
+
+
 def csrf_token(html: str) -> str:
     """The CSRF token of a web page's forms."""
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -11,16 +11,11 @@ from datetime import date
 import pytest
 
 from api.projects.uploads import XLSX
+from api.web.labels import chart_words
 from metrics.export import spreadsheet_safe
 from tests.test_projects import create_project, upload
 
 HEADER = "measure,period,start,end,value,sample_size"
-
-
-@pytest.fixture
-def org(make_actor, make_user, login):
-    actor = make_actor(name="Bo Peace Platform")
-    return {"actor_id": str(actor.id), "member": login(make_user(member_of=actor))}
 
 
 def read_csv(response) -> list[list[str]]:
@@ -439,7 +434,9 @@ def test_a_workbook_that_unpacks_beyond_the_cap_is_refused_before_parsing(client
     ]
 
 
-def test_the_streamed_comparison_equals_the_reference_on_a_varied_dataset(client, org, session):
+def test_the_streamed_comparison_equals_the_reference_on_a_varied_dataset(
+    app, client, org, session
+):
     """Every format of the comparison (JSON, CSV, SVG, PNG), computed from the latest
     totals the database keeps, equals the library's reference computation from each public
     project's values: missing themes, a change of coverage, design effects and effective
@@ -531,8 +528,10 @@ def test_the_streamed_comparison_equals_the_reference_on_a_varied_dataset(client
         ],
     )
     assert responses["csv"].get_data(as_text=True) == "".join(comparison_csv(reference))
+    with app.test_request_context():  # the API's charts name themes as the pages do
+        words = chart_words("en")
     for fmt in ("svg", "png"):
-        chart = charts.comparison_chart(reference, fmt, highlight=ids["Replaced"])
+        chart = charts.comparison_chart(reference, fmt, ids["Replaced"], words)
         assert responses[fmt].get_data() == chart, fmt
     rows = {p["title"]: p for p in through_api["projects"]}
     assert rows["Coverage changes"]["coverage"]["violence"] == 0.25  # endline: no deaths

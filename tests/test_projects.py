@@ -14,13 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "metrics" / "examples" / "worked-example.csv"
 
 
-@pytest.fixture
-def org(make_actor, make_user, login, make_user_headers=None):
-    actor = make_actor(name="Kenema Peace Platform")
-    member = make_user(member_of=actor)
-    return {"actor_id": str(actor.id), "member": login(member), "outsider": login(make_user())}
-
-
 def create_project(client, org, **overrides):
     body = {
         "actor_id": org["actor_id"],

@@ -13,13 +13,6 @@ PERSONAL = ("Aminata", "+232 76", "machetes", "collect:", "kenema_enum_1", "7.8"
 
 
 @pytest.fixture
-def org(make_actor, make_user, login):
-    actor = make_actor(name="Kenema Peace Platform")
-    member = make_user(member_of=actor)
-    return {"member": login(member), "outsider": login(make_user()), "actor_id": str(actor.id)}
-
-
-@pytest.fixture
 def project(client, org):
     body = {
         "actor_id": org["actor_id"],

@@ -21,13 +21,6 @@ BAD_ROW = "feels_safe,endline,2025-10-01,2025-12-31,155,380,,,household survey,\
 
 
 @pytest.fixture
-def org(make_actor, make_user, login):
-    actor = make_actor(name="Kenema Peace Platform")
-    member = make_user(member_of=actor)
-    return {"actor": actor, "actor_id": str(actor.id), "user": member, "member": login(member)}
-
-
-@pytest.fixture
 def member_client(client, org, web_sign_in):
     return web_sign_in(client, org["user"])
 

@@ -16,6 +16,7 @@ from api.http import BEARER, IF_MATCH, json_response, page_response, require_if_
 from api.idempotency import DOC as IDEMPOTENCY_KEY
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
+from api.language import interface_language
 from api.permissions import require, who
 from api.projects import service, surveys, uploads
 from api.projects.schemas import (
@@ -41,6 +42,7 @@ from api.projects.schemas import (
     ValueSchema,
 )
 from api.schemas import LIST_OMITTED, page_schema, page_size
+from api.web.labels import chart_words
 from metrics import charts
 from metrics.export import comparison_csv, comparison_json, report_csv
 from metrics.framework import default_framework_document
@@ -369,8 +371,17 @@ def _chart_or_data(data: dict, fmt: str, to_csv, chart) -> Response:
     if fmt == "csv":
         return Response(to_csv(data), mimetype="text/csv")
     if fmt in charts.FORMATS:
-        return Response(chart(data, fmt), mimetype=charts.FORMATS[fmt])
+        return _chart_response(lambda words: chart(data, fmt, words=words), fmt)
     return json_response(data)
+
+
+def _chart_response(draw, fmt: str) -> Response:
+    """A chart in the reader's interface language (Accept-Language, as problem details)."""
+    language = interface_language()
+    response = Response(draw(chart_words(language)), mimetype=charts.FORMATS[fmt])
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
+    return response
 
 
 @blp.route("/projects/<uuid:project_id>/report")
@@ -414,8 +425,9 @@ class Comparison(MethodView):
         fmt = args["format"]
         if fmt in charts.FORMATS:
             highlight = str(args["highlight"]) if args.get("highlight") else None
-            chart = charts.comparison_chart(result, fmt, highlight=highlight)
-            return Response(chart, mimetype=charts.FORMATS[fmt])
+            return _chart_response(
+                lambda words: charts.comparison_chart(result, fmt, highlight, words), fmt
+            )
         # Scored already: the projects' rows are written as they are sent.
         if fmt == "csv":
             return Response(comparison_csv(result), mimetype="text/csv")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+
+from metrics.charts import Words
 
 KINDS = {
     "organisation": _l("Organisation"),
@@ -101,6 +103,26 @@ THEMES = {
     "agency": _l("Personal agency"),
     "investment": _l("Investment in peace"),
 }
+
+
+def chart_words(language: str | None = None) -> Words:
+    """A chart's wording (metrics.charts) in ``language``, else the page's: the same
+    catalogues, and the theme names the report pages show. Eager: a chart drawn after the
+    request's locale has changed keeps its words."""
+    language = language or str(get_locale())
+    with force_locale(language):
+        names = {key: str(name) for key, name in THEMES.items()}
+    return Words(
+        gettext=lambda text: _in(language, text),
+        theme=lambda key: names.get(key, key),
+        language=language,
+    )
+
+
+def _in(language: str, text: str) -> str:
+    with force_locale(language):
+        return gettext(text)
+
 
 POLARITIES = {
     "higher_is_better": _l("Higher is better"),

@@ -266,7 +266,11 @@ def report_download(project_id, fmt):
     project, _choice, report = _report(project_id)
     if fmt == "json":
         return _download(json_response(report).get_data(), fmt, f"report-{project.id}")
-    body = report_csv(report) if fmt == "csv" else charts.radar_chart(report, "svg")
+    body = (
+        report_csv(report)
+        if fmt == "csv"
+        else charts.radar_chart(report, "svg", labels.chart_words())
+    )
     return _download(body, fmt, f"report-{project.id}")
 
 
@@ -341,6 +345,6 @@ def comparison_download(fmt):
     body = {
         "csv": comparison_csv,
         "json": comparison_json,
-        "svg": lambda r: charts.comparison_chart(r, "svg"),
+        "svg": lambda r: charts.comparison_chart(r, "svg", words=labels.chart_words()),
     }[fmt](result)
     return _download(body, fmt, "comparison")
